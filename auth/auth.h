@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* auth.h: the authswitch, its request and result types, and the driver
+ * interface. Protocol code reaches authentication only through
+ * auth_authenticate(): a request in, a result out, no shared state, so the
+ * call can later move behind a privilege boundary unchanged. */
+#ifndef TPOP3D_AUTH_H
+#define TPOP3D_AUTH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum auth_status {
+    AUTH_OK,        /* authenticated; the result is filled in */
+    AUTH_NO,        /* no such user or wrong password: try the next driver */
+    AUTH_TEMPFAIL,  /* the driver could not decide (database down, ...) */
+};
+
+enum auth_method { AUTH_METHOD_PASS, AUTH_METHOD_APOP };
+
+struct auth_request {
+    enum auth_method method;
+    const char *user;           /* name for the driver (after the rules of
+                                   lowercase-user/append-domain/strip-domain) */
+    const char *local_part;     /* part before the domain separator */
+    const char *domain;         /* domain, or NULL */
+    const char *clienthost;     /* numeric client address */
+    const char *serverhost;     /* numeric local address */
+    const char *password;       /* PASS: the password (NUL-terminated) */
+    const char *timestamp;      /* APOP: the greeting's <...> timestamp */
+    const char *digest;         /* APOP: 32 lower-case hex digits */
+};
+
+/* Filled in by a driver on AUTH_OK; every string allocated (or NULL), freed
+ * by auth_result_free(). */
+struct auth_result {
+    uid_t uid;
+    gid_t gid;
+    char *user;         /* canonical name for logs and $(user) */
+    char *local_part;
+    char *domain;       /* NULL when none */
+    char *home;         /* NULL when none */
+    char *mailbox;      /* "type:path" chosen by the driver, or NULL to use
+                           the mailbox directive */
+    const char *driver; /* name of the driver that said yes (static) */
+};
+
+void auth_result_free(struct auth_result *res);
+
+struct auth_driver {
+    const char *name;           /* "passwd", "flatfile", ... */
+    const char *description;    /* one line for tpop3d -h */
+    bool compiled;              /* false: configure left it out; name only */
+    enum cfg_key enable_key;    /* its auth-NAME-enable directive */
+    /* Called once in the listener (as root) when the driver is enabled.
+     * 0, or -1 with *ERROR_R (allocated) naming the directive at fault. */
+    int (*init)(const struct config *cfg, char **error_r);
+    enum auth_status (*pass)(const struct auth_request *req,
+                             struct auth_result *res, char **error_r);
+    /* NULL when the driver cannot verify APOP. */
+    enum auth_status (*apop)(const struct auth_request *req,
+                             struct auth_result *res, char **error_r);
+    /* Called in a fresh session child; may be NULL. */
+    void (*postfork)(void);
+    /* Release everything; may be NULL. */
+    void (*close)(void);
+};
+
+/* The NULL-terminated table of every driver, in the order they are tried. */
+extern const struct auth_driver *const auth_drivers[];
+
+/* Initialise the enabled drivers. Returns 0, or -1 with *ERROR_R (allocated)
+ * when an enabled driver is not compiled in or fails to start, or no driver
+ * is enabled. */
+int auth_init(const struct config *cfg, char **error_r);
+void auth_close(void);
+/* In a new session child. */
+void auth_postfork(void);
+/* True when an enabled driver can verify APOP (the greeting then carries a
+ * timestamp). */
+bool auth_can_apop(void);
+
+/* Details of the client's login attempt, as the session received them. */
+struct auth_attempt {
+    enum auth_method method;
+    const char *login;          /* the name the client gave */
+    const char *password;       /* PASS */
+    const char *timestamp;      /* APOP */
+    const char *digest;         /* APOP */
+    const char *clienthost, *serverhost;
+    const char *listener_domain;/* the listener's (domain), or NULL */
+};
+
+/* Apply the user-name rules of the config (lowercase-user,
+ * domain-separators, append-domain, strip-domain) and try the enabled
+ * drivers in table order; the first AUTH_OK wins, AUTH_NO moves on, a
+ * driver's AUTH_TEMPFAIL is remembered and returned if no later driver says
+ * yes. Each failure is logged once with the driver's name (never the
+ * password unless log-bad-passwords). Unknown users cost about what wrong
+ * passwords do. RES is filled in on AUTH_OK only. */
+enum auth_status auth_authenticate(const struct config *cfg,
+                                   const struct auth_attempt *att,
+                                   struct auth_result *res);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* unit.h: the registry of unit-test suites, one per module. */
+#ifndef TPOP3D_UNIT_H
+#define TPOP3D_UNIT_H
+
+#include <check.h>
+
+Suite *suite_strbuf(void);
+Suite *suite_config(void);
+Suite *suite_subst(void);
+Suite *suite_listenaddr(void);
+Suite *suite_pop3(void);
+Suite *suite_conn(void);
+Suite *suite_username(void);
+Suite *suite_password(void);
+Suite *suite_mboxindex(void);
+Suite *suite_msgwrite(void);
+Suite *suite_bsd(void);
+Suite *suite_lock(void);
+
+/* Helpers shared by suites. */
+/* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); allocated. */
+char *unit_tmpdir(void);
+/* Remove DIR and everything in it. */
+void unit_rmtree(const char *dir);
+/* Write LEN bytes of DATA to PATH (created 0600, truncated). */
+void unit_write_file(const char *path, const void *data, size_t len);
+/* Read all of PATH; *LEN_R gets its size. Allocated, NUL-terminated. */
+char *unit_read_file(const char *path, size_t *len_r);
+
+#endif
