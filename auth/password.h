@@ -1,2 +1,70 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* auth/password.h: placeholder until written. */
+/* auth/password.h: checking passwords against stored hashes, and APOP. */
+#ifndef TPOP3D_PASSWORD_H
+#define TPOP3D_PASSWORD_H
+
+#include <stdbool.h>
+
+enum password_result {
+    PASSWORD_MATCH,
+    PASSWORD_MISMATCH,  /* wrong password, locked account, or an empty
+                           password where none is permitted */
+    PASSWORD_UNUSABLE,  /* the stored value is malformed or its scheme
+                           unknown: an administrator must look at it */
+};
+
+/* How a stored value without a {SCHEME} prefix is read. */
+enum password_scheme {
+    PASSWORD_SCHEME_CRYPT,  /* crypt(3): yescrypt, $6$, $5$, $2b$, $1$, DES */
+    PASSWORD_SCHEME_PLAIN,  /* the password itself */
+    PASSWORD_SCHEME_MD5,    /* MD5: 32 hex digits or base64 of 16 bytes */
+};
+
+/* Check the password GIVEN against STORED.
+ *
+ * STORED may start with a scheme prefix, matched case-insensitively:
+ *   {crypt} {crypt_md5} {md5-crypt} {sha256-crypt} {sha512-crypt}
+ *   {blf-crypt}                    crypt(3) strings
+ *   {plain} {plaintext} {cleartext} the password itself
+ *   {md5} {plain-md5} {ldap-md5}   MD5 as hex or base64 ({md5} followed by
+ *                                  a '$' string is read as crypt, for
+ *                                  values written the Dovecot way)
+ *   {sha} {sha1} {sha256} {sha512} the digest as hex or base64
+ *   {ssha} {ssha256} {ssha512}     base64 of digest(password || salt) ||
+ *                                  salt, with a salt of at least 1 byte
+ *   {mysql}                        MariaDB PASSWORD(): '*' and the hex of
+ *                                  SHA1(SHA1(password))
+ * Without a prefix, DEFAULT_SCHEME applies. A crypt value starting with
+ * '!' or '*' is a locked account.
+ *
+ * An empty stored password (STORED "", or a crypt or plain prefix with
+ * nothing after it) matches only when PERMIT_EMPTY is true and GIVEN is
+ * empty as well. A GIVEN longer than POP3_MAX_PASS never matches.
+ *
+ * Digests are compared in constant time and temporaries holding secrets
+ * are wiped. *ERROR_R is set to a static reason on PASSWORD_UNUSABLE and
+ * on a mismatch that is not a plain wrong password (locked account, empty
+ * password refused); otherwise to NULL. */
+enum password_result password_verify(const char *given, const char *stored,
+                                     enum password_scheme default_scheme,
+                                     bool permit_empty, const char **error_r);
+
+/* The plaintext secret in STORED for APOP: the part after a {plain},
+ * {plaintext} or {cleartext} prefix, or all of STORED when it has no
+ * prefix and DEFAULT_SCHEME is PASSWORD_SCHEME_PLAIN. NULL when STORED
+ * holds no plaintext or an empty one. The result points into STORED. */
+const char *password_apop_secret(const char *stored,
+                                 enum password_scheme default_scheme);
+
+/* RFC 1939 APOP: true when DIGEST is the 32 hex digits (either case) of
+ * MD5(TIMESTAMP || SECRET). Compared in constant time. */
+bool apop_verify(const char *timestamp, const char *secret,
+                 const char *digest);
+
+/* Spend about the time of a real crypt(3) check of GIVEN (NULL is taken as
+ * ""), so that a login as an unknown user costs what a wrong password for
+ * a known one does. The hash is the system's default kind (yescrypt,
+ * falling back to SHA-512 crypt where yescrypt is missing). */
+void password_dummy_check(const char *given);
+
+#endif

@@ -1,3 +1,355 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* mailbox/bsd.c: placeholder until written. */
-typedef int placeholder_bsd;
+/* bsd.c: the "bsd" mailbox driver: a BSD mbox file, locked, mapped and
+ * indexed on open, rewritten in place on commit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "mailbox.h"
+#include "mboxindex.h"
+#include "xalloc.h"
+
+extern const struct mailbox_driver mailbox_driver_bsd;
+
+/* Bytes moved per read/write pair when commit closes the gaps. */
+#define BSD_COPY_CHUNK (1024 * 1024)
+
+struct bsd {
+    int fd;                 /* -1: the file does not exist */
+    struct mbox_lock lock;
+    char *map;              /* the indexed bytes, NULL when there are none */
+    size_t maplen;
+    uint64_t *raw;          /* From_ offsets, count + 1 (mboxindex.h) */
+    bool committed;         /* the file no longer matches the index */
+};
+
+static struct mailbox *bsd_new(const char *path, struct bsd *b)
+{
+    struct mailbox *mb = xcalloc(1, sizeof *mb);
+
+    mb->drv = &mailbox_driver_bsd;
+    mb->path = xstrdup(path);
+    mb->priv = b;
+    return mb;
+}
+
+/* A path with "." or ".." components could leave the spool after a
+ * substitution; no mailbox location needs one. */
+static bool path_is_clean(const char *path)
+{
+    const char *p = path;
+
+    if (*p != '/')
+        return false;
+    while (*p) {
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+static enum mailbox_status bsd_open(const char *path,
+                                    const struct mailbox_options *opts,
+                                    struct mailbox **mb_r, char **error_r)
+{
+    enum mailbox_status st;
+    struct mbox_index idx;
+    struct stat sb;
+    struct bsd *b;
+    const char *ierr;
+    char *notice = NULL;
+    int fd;
+
+    *mb_r = NULL;
+    *error_r = NULL;
+    if (!path_is_clean(path)) {
+        *error_r = xasprintf("mailbox path \"%s\" is not an absolute path "
+                             "without . or .. components", path);
+        return MAILBOX_PERMFAIL;
+    }
+
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+
+        if (err == ENOENT) {
+            b = xcalloc(1, sizeof *b);
+            b->fd = -1;
+            b->lock.fd = -1;
+            *mb_r = bsd_new(path, b);
+            return MAILBOX_OK;
+        }
+        *error_r = xasprintf("%s: %s%s", path, strerror(err),
+                             err == ELOOP ? " (symbolic links are refused)" : "");
+        return err == ELOOP || err == EACCES || err == EPERM
+               || err == ENOTDIR || err == EISDIR
+               ? MAILBOX_PERMFAIL : MAILBOX_TEMPFAIL;
+    }
+
+    if (fstat(fd, &sb) < 0) {
+        *error_r = xasprintf("%s: fstat: %s", path, strerror(errno));
+        st = MAILBOX_TEMPFAIL;
+        goto out_close;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        *error_r = xasprintf("%s: not a regular file", path);
+        st = MAILBOX_PERMFAIL;
+        goto out_close;
+    }
+    if (opts->owner != (uid_t)-1 && sb.st_uid != opts->owner) {
+        *error_r = xasprintf("%s: owned by uid %lu, expected uid %lu", path,
+                             (unsigned long)sb.st_uid,
+                             (unsigned long)opts->owner);
+        st = MAILBOX_PERMFAIL;
+        goto out_close;
+    }
+
+    b = xcalloc(1, sizeof *b);
+    b->fd = fd;
+    st = mbox_lock(&b->lock, fd, path, opts, &notice, error_r);
+    if (notice) {
+        log_notice("%s", notice);
+        free(notice);
+    }
+    if (st != MAILBOX_OK)
+        goto out_free;
+
+    /* The size only now: whatever an MDA delivered before we got the lock
+     * is included, and nothing can be appended while we hold it. */
+    if (fstat(fd, &sb) < 0) {
+        *error_r = xasprintf("%s: fstat: %s", path, strerror(errno));
+        st = MAILBOX_TEMPFAIL;
+        goto out_unlock;
+    }
+    if ((uint64_t)sb.st_size > SIZE_MAX) {
+        *error_r = xasprintf("%s: too large to map", path);
+        st = MAILBOX_TEMPFAIL;
+        goto out_unlock;
+    }
+    b->maplen = (size_t)sb.st_size;
+    if (b->maplen > 0) {
+        void *m = mmap(NULL, b->maplen, PROT_READ, MAP_SHARED, fd, 0);
+
+        if (m == MAP_FAILED) {
+            *error_r = xasprintf("%s: mmap: %s", path, strerror(errno));
+            st = MAILBOX_TEMPFAIL;
+            goto out_unlock;
+        }
+        b->map = m;
+        madvise(b->map, b->maplen, MADV_SEQUENTIAL);
+    }
+    if (mbox_index_build(b->map, b->maplen, 0, &idx, &ierr) < 0) {
+        *error_r = xasprintf("%s: %s", path, ierr);
+        st = MAILBOX_PERMFAIL;
+        goto out_unmap;
+    }
+    if (b->map)
+        madvise(b->map, b->maplen, MADV_NORMAL);
+
+    b->raw = idx.raw;
+    *mb_r = bsd_new(path, b);
+    (*mb_r)->msgs = idx.msgs;
+    (*mb_r)->count = idx.count;
+    return MAILBOX_OK;
+
+out_unmap:
+    if (b->map)
+        munmap(b->map, b->maplen);
+out_unlock:
+    mbox_unlock(&b->lock);
+out_free:
+    free(b);
+out_close:
+    close(fd);
+    return st;
+}
+
+static int bsd_send(struct mailbox *mb, size_t i, long lines, struct conn *c)
+{
+    struct bsd *b = mb->priv;
+    const struct mailbox_msg *m;
+
+    if (i >= mb->count || b->committed)
+        return -1;
+    m = &mb->msgs[i];
+    return msg_write(c, b->map + m->offset, (size_t)m->length, lines);
+}
+
+static int write_all(int fd, const char *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Move N bytes at SRC in the map to file offset DST < SRC. Through a
+ * buffer, one chunk at a time, front to back: a chunk is read whole before
+ * any of it is written, so overlapping ranges are safe, and at every
+ * instant each byte is intact at its old place or already at its new one. */
+static int move_mapped(struct bsd *b, char *buf, uint64_t src, uint64_t dst,
+                       uint64_t n)
+{
+    while (n > 0) {
+        size_t k = n < BSD_COPY_CHUNK ? (size_t)n : BSD_COPY_CHUNK;
+
+        memcpy(buf, b->map + src, k);
+        if (write_all(b->fd, buf, k, dst) < 0)
+            return -1;
+        src += k;
+        dst += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Move everything from SRC to the end of the file down to DST; returns the
+ * bytes moved, or -1. */
+static int64_t move_tail(struct bsd *b, char *buf, uint64_t src, uint64_t dst)
+{
+    int64_t moved = 0;
+
+    for (;;) {
+        ssize_t r = pread(b->fd, buf, BSD_COPY_CHUNK, (off_t)src);
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return moved;
+        if (write_all(b->fd, buf, (size_t)r, dst) < 0)
+            return -1;
+        src += (uint64_t)r;
+        dst += (uint64_t)r;
+        moved += r;
+    }
+}
+
+static int bsd_commit(struct mailbox *mb, char **error_r)
+{
+    struct bsd *b = mb->priv;
+    struct stat sb;
+    size_t first, i, j;
+    uint64_t dst;
+    int64_t tail;
+    char *buf;
+
+    *error_r = NULL;
+    for (first = 0; first < mb->count && !mb->msgs[first].deleted; first++)
+        ;
+    if (first == mb->count || b->fd < 0)
+        return 0;
+    if (b->committed) {
+        *error_r = xasprintf("%s: already committed", mb->path);
+        return -1;
+    }
+
+    /* We hold the locks, but a process that ignores them (or an admin with
+     * an editor) may have changed the file. Writing from a stale index
+     * would destroy mail, so check first and write nothing on a mismatch. */
+    if (fstat(b->fd, &sb) < 0) {
+        *error_r = xasprintf("%s: fstat: %s", mb->path, strerror(errno));
+        return -1;
+    }
+    if ((uint64_t)sb.st_size < b->maplen) {
+        *error_r = xasprintf("%s: file shrank from %zu to %lld bytes since "
+                             "it was opened; nothing deleted", mb->path,
+                             b->maplen, (long long)sb.st_size);
+        return -1;
+    }
+    for (i = 0; i < mb->count; i++) {
+        if (memcmp(b->map + b->raw[i], "From ", 5) != 0) {
+            *error_r = xasprintf("%s: changed since it was opened (message "
+                                 "%zu no longer starts at offset %llu); "
+                                 "nothing deleted", mb->path, i + 1,
+                                 (unsigned long long)b->raw[i]);
+            return -1;
+        }
+    }
+
+    b->committed = true;
+    buf = xmalloc(BSD_COPY_CHUNK);
+    dst = b->raw[first];
+    for (i = first; i < mb->count; i = j) {
+        while (i < mb->count && mb->msgs[i].deleted)
+            i++;
+        for (j = i; j < mb->count && !mb->msgs[j].deleted; j++)
+            ;
+        if (i == j)
+            break;
+        if (move_mapped(b, buf, b->raw[i], dst, b->raw[j] - b->raw[i]) < 0)
+            goto fail;
+        dst += b->raw[j] - b->raw[i];
+    }
+    /* Mail appended since the open, if a locker let anything through. */
+    tail = move_tail(b, buf, b->maplen, dst);
+    if (tail < 0)
+        goto fail;
+    dst += (uint64_t)tail;
+    free(buf);
+
+    /* The moved data must be on disk before the truncation that drops its
+     * old copy. */
+    if (fdatasync(b->fd) < 0 || ftruncate(b->fd, (off_t)dst) < 0
+        || fsync(b->fd) < 0) {
+        *error_r = xasprintf("%s: sync or truncate: %s", mb->path,
+                             strerror(errno));
+        return -1;
+    }
+    return 0;
+
+fail:
+    *error_r = xasprintf("%s: rewriting: %s", mb->path, strerror(errno));
+    free(buf);
+    return -1;
+}
+
+static void bsd_close(struct mailbox *mb)
+{
+    struct bsd *b = mb->priv;
+
+    if (b) {
+        if (b->map)
+            munmap(b->map, b->maplen);
+        mbox_unlock(&b->lock);
+        if (b->fd >= 0)
+            close(b->fd);
+        free(b->raw);
+        free(b);
+    }
+    free(mb->msgs);
+    free(mb->path);
+    free(mb);
+}
+
+const struct mailbox_driver mailbox_driver_bsd = {
+    .name = "bsd",
+    .compiled = true,
+    .open = bsd_open,
+    .send = bsd_send,
+    .commit = bsd_commit,
+    .close = bsd_close,
+};

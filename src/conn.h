@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -23,6 +24,11 @@ struct conn_io {
 };
 
 extern const struct conn_io conn_io_plain;
+
+/* Set from a signal handler (SIGTERM in a session): every wait of every
+ * connection then fails at once, as if it had timed out, so the session
+ * unwinds through its normal exits and releases its locks. */
+extern volatile sig_atomic_t conn_interrupted;
 
 #define CONN_HOSTLEN 64     /* INET6_ADDRSTRLEN (46) and a scope id */
 

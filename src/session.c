@@ -1,3 +1,435 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/session.c: placeholder until written. */
-typedef int placeholder_session;
+/* session.c: one client from greeting to goodbye: the dispatch loop that
+ * writes every status line, the login step, and the closing log line. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "log.h"
+#include "pop3.h"
+#include "privs.h"
+#include "session.h"
+#include "strbuf.h"
+#include "subst.h"
+#include "xalloc.h"
+
+/* Used when the config names no mailbox location (passwd users). */
+#define DEFAULT_MAILBOX "bsd:" MAILSPOOL_DIR "/$(user)"
+
+static const char *state_name(enum session_state st)
+{
+    switch (st) {
+    case STATE_AUTHORIZATION: return "AUTHORIZATION";
+    case STATE_TRANSACTION: return "TRANSACTION";
+    case STATE_UPDATE: return "UPDATE";
+    case STATE_DONE: return "DONE";
+    }
+    return "?";
+}
+
+void session_set_state(struct session *s, enum session_state state)
+{
+    log_debug("state %s -> %s", state_name(s->state), state_name(state));
+    s->state = state;
+}
+
+void session_reply(struct session *s, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    s->resp_code = code;
+    va_start(ap, fmt);
+    vsnprintf(s->resp, sizeof s->resp, fmt, ap);
+    va_end(ap);
+}
+
+static void make_timestamp(struct session *s)
+{
+    char host[256];
+    struct timespec ts;
+
+    if (gethostname(host, sizeof host) < 0 || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(s->timestamp, sizeof s->timestamp, "<%ld.%ld.%09ld@%.80s>",
+             (long)getpid(), (long)ts.tv_sec, ts.tv_nsec, host);
+}
+
+/* Write the status line for OUTCOME, then any multi-line body. */
+static int write_reply(struct session *s, enum pop3_outcome outcome)
+{
+    struct conn *c = &s->conn;
+    bool ok = outcome == POP_OK || outcome == POP_LEAVE;
+    int r;
+
+    if (outcome == POP_QUIET)
+        return c->failed ? -1 : 0;
+    if (s->resp_code)
+        r = conn_printf(c, "%s [%s] %s\r\n", ok ? "+OK" : "-ERR",
+                        s->resp_code, s->resp);
+    else
+        r = conn_printf(c, "%s%s%s\r\n", ok ? "+OK" : "-ERR",
+                        s->resp[0] ? " " : "", s->resp);
+    if (s->verbose)
+        log_info("server: %s%s%s%s %s", ok ? "+OK" : "-ERR",
+                 s->resp_code ? " [" : "", s->resp_code ? s->resp_code : "",
+                 s->resp_code ? "]" : "", s->resp);
+    if (r == 0 && ok && s->resp_body)
+        r = s->resp_body(s, s->resp_arg, s->resp_lines);
+    return r;
+}
+
+static void log_command(const struct session *s, const struct pop3_cmd *cmd,
+                        const char *line, size_t len)
+{
+    char clean[160];
+
+    if (strcmp(cmd->verb, "PASS") == 0) {
+        log_info("client: PASS (hidden)");
+        return;
+    }
+    if (strcmp(cmd->verb, "APOP") == 0 && cmd->argc >= 1) {
+        log_info("client: APOP %s (digest hidden)",
+                 log_sanitize(clean, sizeof clean, cmd->argv[0],
+                              strlen(cmd->argv[0])));
+        return;
+    }
+    log_info("client: %s", log_sanitize(clean, sizeof clean, line, len));
+}
+
+static enum pop3_outcome dispatch(struct session *s, char *line, size_t len)
+{
+    const struct pop3_command *table, *cmd;
+    struct pop3_cmd pc;
+    const char *err;
+
+    if (pop3_parse_command(line, &pc, &err) < 0) {
+        if (s->verbose) {
+            char clean[160];
+            log_info("client: %s", log_sanitize(clean, sizeof clean, line, len));
+        }
+        session_reply(s, NULL, "%s", err);
+        return POP_BAD;
+    }
+    if (s->verbose)
+        log_command(s, &pc, line, len);
+
+    table = s->state == STATE_AUTHORIZATION ? pop3_auth_commands
+                                            : pop3_trans_commands;
+    cmd = pop3_find(table, pc.verb);
+    if (!cmd) {
+        if (pop3_known_verb(pc.verb)) {
+            session_reply(s, NULL, "%s is not allowed in the %s state",
+                          pc.verb, state_name(s->state));
+            return POP_ERR;
+        }
+        session_reply(s, NULL, "unknown command");
+        return POP_BAD;
+    }
+    if (pc.argc < cmd->min_args || pc.argc > cmd->max_args) {
+        session_reply(s, NULL, "wrong number of arguments for %s", pc.verb);
+        return POP_BAD;
+    }
+    return cmd->handler(s, &pc);
+}
+
+static const char *end_for_line(enum conn_line r)
+{
+    switch (r) {
+    case CONN_LINE_EOF: return "drop";
+    case CONN_LINE_TIMEOUT: return "timeout";
+    default: return "error";
+    }
+}
+
+static void session_loop(struct session *s)
+{
+    while (s->state == STATE_AUTHORIZATION || s->state == STATE_TRANSACTION) {
+        enum pop3_outcome outcome;
+        enum conn_line r;
+        char *line;
+        size_t len;
+
+        s->resp_code = NULL;
+        s->resp[0] = 0;
+        s->resp_body = NULL;
+
+        r = conn_read_line(&s->conn, POP3_MAX_LINE, &line, &len);
+        switch (r) {
+        case CONN_LINE_OK:
+            outcome = dispatch(s, line, len);
+            break;
+        case CONN_LINE_TOOLONG:
+            session_reply(s, NULL, "line too long");
+            outcome = POP_BAD;
+            break;
+        case CONN_LINE_NUL:
+            session_reply(s, NULL, "NUL byte in command");
+            outcome = POP_BAD;
+            break;
+        default:
+            if (r == CONN_LINE_TIMEOUT && !conn_interrupted) {
+                conn_puts(&s->conn, "-ERR idle timeout, closing connection\r\n");
+                conn_flush(&s->conn);
+            }
+            s->end_reason = conn_interrupted ? "shutdown" : end_for_line(r);
+            session_set_state(s, STATE_DONE);
+            return;
+        }
+        if (outcome == POP_BAD && ++s->bad_commands >= POP3_MAX_BAD_COMMANDS) {
+            session_reply(s, NULL, "too many bad commands, closing connection");
+            outcome = POP_ERR;
+            s->end_reason = "bad commands";
+            session_set_state(s, STATE_DONE);
+        }
+        if (write_reply(s, outcome) < 0) {
+            s->end_reason = s->conn.timed_out ? "timeout" : "drop";
+            session_set_state(s, STATE_DONE);
+            return;
+        }
+        if (outcome == POP_LEAVE && s->state != STATE_DONE)
+            session_set_state(s, STATE_DONE);
+    }
+}
+
+/* Pick the mailbox: the driver's choice, else the first configured location
+ * whose file exists, else the first location (a missing mbox is empty). */
+static char *choose_mailbox(struct session *s, const char **error_r)
+{
+    const struct auth_result *a = &s->auth;
+    struct subst_vars vars = {
+        .user = a->user, .local_part = a->local_part, .domain = a->domain,
+        .home = a->home, .clienthost = s->conn.clienthost,
+        .serverhost = s->conn.serverhost,
+    };
+    const char *locations = cfg_str(s->cfg, CFG_MAILBOX);
+    char **words, *first = NULL;
+    size_t n;
+
+    if (a->mailbox)
+        return xstrdup(a->mailbox);
+    if (!locations || !*locations)
+        locations = DEFAULT_MAILBOX;
+    words = config_split_words(locations, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct strbuf sb;
+        const char *spec = words[i], *colon = strchr(spec, ':'), *path;
+        struct stat st;
+
+        strbuf_init(&sb, 4096);
+        if (colon && spec[0] != '/') {
+            strbuf_append(&sb, spec, (size_t)(colon - spec) + 1);
+            spec = colon + 1;
+        }
+        if (subst_expand(spec, &vars, SUBST_PATH_SAFE, &sb, error_r) < 0) {
+            strbuf_free(&sb);
+            free(first);
+            config_free_words(words);
+            return NULL;
+        }
+        path = strbuf_str(&sb);
+        if (path[0] != '/' && strchr(path, ':'))
+            path = strchr(path, ':') + 1;
+        if (lstat(path, &st) == 0) {
+            free(first);
+            config_free_words(words);
+            return strbuf_detach(&sb);
+        }
+        if (!first)
+            first = strbuf_detach(&sb);
+        else
+            strbuf_free(&sb);
+    }
+    config_free_words(words);
+    if (!first)
+        *error_r = "no mailbox location configured";
+    return first;
+}
+
+enum pop3_outcome session_login(struct session *s,
+                                const struct auth_attempt *att)
+{
+    struct mailbox_options opts = {
+        .dotlock = !cfg_bool(s->cfg, CFG_MAILSPOOL_NO_DOTFILE_LOCKING),
+        .lock_wait_ms = MAILBOX_LOCK_WAIT_MS,
+        .owner = (uid_t)-1,
+    };
+    enum auth_status st;
+    const char *err;
+    char *spec, *merr = NULL;
+
+    st = auth_authenticate(s->cfg, att, &s->auth);
+    if (st == AUTH_TEMPFAIL) {
+        session_reply(s, "SYS/TEMP", "authentication temporarily unavailable, try again later");
+        return POP_ERR;
+    }
+    if (st != AUTH_OK) {
+        struct timespec delay = {
+            .tv_sec = POP3_AUTH_FAIL_DELAY_MS / 1000,
+            .tv_nsec = (POP3_AUTH_FAIL_DELAY_MS % 1000) * 1000000L,
+        };
+
+        /* Flush what came before, so pipelined replies keep their order,
+         * then make the guesser wait. */
+        conn_flush(&s->conn);
+        while (nanosleep(&delay, &delay) < 0 && errno == EINTR && !conn_interrupted)
+            ;
+        session_reply(s, "AUTH", "authentication failed");
+        if (++s->auth_failures >= POP3_MAX_AUTH_FAILURES) {
+            s->end_reason = "auth failures";
+            session_set_state(s, STATE_DONE);
+        }
+        return POP_ERR;
+    }
+
+    /* From here on the session belongs to one user; any failure ends it. */
+    s->end_reason = "error";
+    if (s->auth.uid == 0) {
+        log_errx("refusing to serve %s as root (driver %s)", s->auth.user,
+                 s->auth.driver);
+        session_reply(s, "SYS/PERM", "server configuration error");
+        session_set_state(s, STATE_DONE);
+        return POP_ERR;
+    }
+    spec = choose_mailbox(s, &err);
+    if (!spec) {
+        log_errx("user %s: mailbox location: %s", s->auth.user, err);
+        session_reply(s, "SYS/PERM", "cannot find your mailbox");
+        session_set_state(s, STATE_DONE);
+        return POP_ERR;
+    }
+    if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
+        log_errx("user %s: %s", s->auth.user, err);
+        free(spec);
+        session_reply(s, "SYS/TEMP", "server error, try again later");
+        session_set_state(s, STATE_DONE);
+        return POP_ERR;
+    }
+    opts.owner = s->auth.uid;
+    switch (mailbox_open(spec, &opts, &s->mb, &merr)) {
+    case MAILBOX_OK:
+        break;
+    case MAILBOX_INUSE:
+        log_info("user %s: mailbox %s is in use%s%s", s->auth.user, spec,
+                 merr ? ": " : "", merr ? merr : "");
+        session_reply(s, "IN-USE", "mailbox is locked by another session, try again later");
+        s->end_reason = "in-use";
+        goto fail;
+    case MAILBOX_TEMPFAIL:
+        log_errx("user %s: mailbox %s: %s", s->auth.user, spec,
+                 merr ? merr : "cannot open");
+        session_reply(s, "SYS/TEMP", "cannot open your mailbox now, try again later");
+        goto fail;
+    case MAILBOX_PERMFAIL:
+        log_errx("user %s: mailbox %s: %s", s->auth.user, spec,
+                 merr ? merr : "refused");
+        session_reply(s, "SYS/PERM", "cannot open your mailbox");
+        goto fail;
+    }
+    free(merr);
+    s->live_count = s->mb->count;
+    s->live_size = 0;
+    for (size_t i = 0; i < s->mb->count; i++)
+        s->live_size += s->mb->msgs[i].size;
+    log_info("user %s: opened %s: %zu messages, %llu octets", s->auth.user,
+             spec, s->live_count, (unsigned long long)s->live_size);
+    free(spec);
+    s->end_reason = "drop";
+    session_set_state(s, STATE_TRANSACTION);
+    session_reply(s, NULL, "%zu messages (%llu octets)", s->live_count,
+                  (unsigned long long)s->live_size);
+    return POP_OK;
+
+fail:
+    free(merr);
+    free(spec);
+    session_set_state(s, STATE_DONE);
+    return POP_ERR;
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    conn_interrupted = 1;
+}
+
+static void session_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
+static double elapsed(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) +
+        (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+void session_run(int fd, const char *domain, const struct config *cfg,
+                 bool verbose)
+{
+    struct session s;
+    char clean[160];
+
+    memset(&s, 0, sizeof s);
+    s.cfg = cfg;
+    s.verbose = verbose;
+    s.state = STATE_AUTHORIZATION;
+    s.end_reason = "drop";
+    clock_gettime(CLOCK_MONOTONIC, &s.started);
+    session_signals();
+    auth_postfork();
+
+    if (conn_init(&s.conn, fd, domain,
+                  (int)cfg_int(cfg, CFG_TIMEOUT_SECONDS) * 1000) < 0) {
+        log_warn("connection setup failed");
+        close(fd);
+        return;
+    }
+    log_info("connection from %s port %u", s.conn.clienthost, s.conn.clientport);
+
+    if (auth_can_apop())
+        make_timestamp(&s);
+    if (s.timestamp[0])
+        conn_printf(&s.conn, "+OK tpop3d ready %s\r\n", s.timestamp);
+    else
+        conn_puts(&s.conn, "+OK tpop3d ready\r\n");
+
+    session_loop(&s);
+
+    if (s.mb)
+        mailbox_close(&s.mb);
+    conn_flush(&s.conn);
+    log_info("session end: user=%s client=%s retrieved=%zu/%llu deleted=%zu "
+             "duration=%.2fs end=%s",
+             s.auth.user ? s.auth.user
+                 : s.user ? log_sanitize(clean, sizeof clean, s.user, strlen(s.user))
+                 : "-",
+             s.conn.clienthost, s.retrieved_msgs,
+             (unsigned long long)s.retrieved_bytes, s.deleted_msgs,
+             elapsed(&s.started), s.end_reason);
+    conn_close(&s.conn);
+    auth_result_free(&s.auth);
+    strfreezero(s.user);
+}
