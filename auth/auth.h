@@ -67,6 +67,11 @@ struct auth_driver {
     void (*close)(void);
 };
 
+/* The drivers, each in auth/NAME.c (a name-only stub in authswitch.c when
+ * configure left it out). */
+extern const struct auth_driver auth_driver_passwd;
+extern const struct auth_driver auth_driver_flatfile;
+
 /* The NULL-terminated table of every driver, in the order they are tried. */
 extern const struct auth_driver *const auth_drivers[];
 

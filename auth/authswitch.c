@@ -14,8 +14,6 @@
 /* Each driver lives in auth/NAME.c. One that configure left out is defined
  * here by name only, so that tpop3d -h lists it as not compiled in and a
  * config enabling it gets a clear error instead of "unknown directive". */
-extern const struct auth_driver auth_driver_passwd;
-extern const struct auth_driver auth_driver_flatfile;
 
 #ifndef AUTH_PASSWD
 const struct auth_driver auth_driver_passwd = {

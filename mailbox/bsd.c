@@ -15,7 +15,6 @@
 #include "mboxindex.h"
 #include "xalloc.h"
 
-extern const struct mailbox_driver mailbox_driver_bsd;
 
 /* Bytes moved per read/write pair when commit closes the gaps. */
 #define BSD_COPY_CHUNK (1024 * 1024)
@@ -273,6 +272,17 @@ static int bsd_commit(struct mailbox *mb, char **error_r)
     if (fstat(b->fd, &sb) < 0) {
         *error_r = xasprintf("%s: fstat: %s", mb->path, strerror(errno));
         return -1;
+    }
+    {
+        struct stat named;
+
+        /* Replaced by rename: the mail now lives in another file. */
+        if (lstat(mb->path, &named) < 0 || named.st_dev != sb.st_dev
+            || named.st_ino != sb.st_ino) {
+            *error_r = xasprintf("%s: replaced by another file since it was "
+                                 "opened; nothing deleted", mb->path);
+            return -1;
+        }
     }
     if ((uint64_t)sb.st_size < b->maplen) {
         *error_r = xasprintf("%s: file shrank from %zu to %lld bytes since "

@@ -6,7 +6,6 @@
 #include "mailbox.h"
 #include "xalloc.h"
 
-extern const struct mailbox_driver mailbox_driver_empty;
 
 static enum mailbox_status empty_open(const char *path,
                                       const struct mailbox_options *opts,

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +56,21 @@ static enum attempt take_fcntl(struct mbox_lock *lk, char **error_r)
         return ATTEMPT_BUSY;
     *error_r = xasprintf("fcntl lock: %s", strerror(errno));
     return ATTEMPT_FAIL;
+}
+
+/* Linux emulates flock() on NFS with a whole-file fcntl lock owned by the
+ * open file, which conflicts with our own fcntl lock: there fcntl alone
+ * is the lock every client sees. */
+static bool flock_is_fcntl(int fd)
+{
+#ifdef __linux__
+    struct statfs sfs;
+
+    return fstatfs(fd, &sfs) == 0 && sfs.f_type == NFS_SUPER_MAGIC;
+#else
+    (void)fd;
+    return false;
+#endif
 }
 
 static enum attempt take_flock(struct mbox_lock *lk, char **error_r)
@@ -156,10 +175,10 @@ fail_create:
     free(name);
     if (err == EACCES || err == EROFS || err == EDQUOT || err == ENOSPC
         || err == EPERM)
-        *error_r = xasprintf("cannot create lock file %s.lock: %s (the spool "
-                             "directory must be writable for dotlocks, or set "
-                             "mailspool-no-dotfile-locking)", path,
-                             strerror(err));
+        *error_r = xasprintf("cannot create lock file %s.lock: %s (dotlocks "
+                             "need a writable spool directory with space "
+                             "left; or set mailspool-no-dotfile-locking)",
+                             path, strerror(err));
     else
         *error_r = xasprintf("cannot create lock file %s.lock: %s", path,
                              strerror(err));
@@ -171,6 +190,7 @@ enum mailbox_status mbox_lock(struct mbox_lock *lk, int fd, const char *path,
                               char **notice_r, char **error_r)
 {
     uint64_t deadline = now_ms() + opts->lock_wait_ms;
+    bool use_flock = !flock_is_fcntl(fd);
 
     lk->fd = fd;
     lk->fcntl_held = lk->flock_held = false;
@@ -184,7 +204,7 @@ enum mailbox_status mbox_lock(struct mbox_lock *lk, int fd, const char *path,
 
         /* fcntl first: while we hold it no other session can be breaking
          * the same stale dotlock. */
-        if (a == ATTEMPT_OK)
+        if (a == ATTEMPT_OK && use_flock)
             a = take_flock(lk, error_r);
         if (a == ATTEMPT_OK && opts->dotlock)
             a = take_dotlock(lk, path, notice_r, error_r);

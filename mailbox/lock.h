@@ -21,8 +21,9 @@ struct mbox_lock {
 };
 
 /* Lock FD, the mailbox PATH held open by the caller: a whole-file fcntl
- * write lock, flock(LOCK_EX), and, when OPTS->dotlock, PATH.lock created
- * with O_EXCL and holding our pid. A lock held by someone else is retried
+ * write lock, flock(LOCK_EX) (not on NFS, where Linux makes flock an fcntl
+ * lock that would conflict with ours), and, when OPTS->dotlock, PATH.lock
+ * created with O_EXCL and holding our pid. A lock held by someone else is retried
  * every MBOX_LOCK_RETRY_MS for up to OPTS->lock_wait_ms, letting go of
  * everything between attempts. A dotlock older than DOTLOCK_STALE_SECONDS
  * whose pid is not a live process here is removed; *NOTICE_R then gets an

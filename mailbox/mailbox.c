@@ -6,8 +6,6 @@
 #include "mailbox.h"
 #include "xalloc.h"
 
-extern const struct mailbox_driver mailbox_driver_bsd;
-extern const struct mailbox_driver mailbox_driver_empty;
 
 /* Not built yet; listed so that a config naming it is told so. */
 static const struct mailbox_driver mailbox_driver_maildir = {

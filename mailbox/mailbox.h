@@ -66,6 +66,10 @@ struct mailbox_driver {
 
 extern const struct mailbox_driver *const mailbox_drivers[];
 
+/* The drivers, each in mailbox/NAME.c. */
+extern const struct mailbox_driver mailbox_driver_bsd;
+extern const struct mailbox_driver mailbox_driver_empty;
+
 const struct mailbox_driver *mailbox_driver_find(const char *name);
 
 /* Open SPEC, "type:path" (a bare path means "bsd:"). */

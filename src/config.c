@@ -332,8 +332,9 @@ static int check_addrlist(const char *value, struct strbuf *err)
 }
 
 /* Parse TEXT (owned, may be shortened in place) as the value of directive
- * KEY into V. Returns 0, or -1 with the reason appended to ERR. The text of
- * STRING and LIST values is never quoted back: it may be a password. */
+ * KEY into V. Returns 0, or -1 with the reason appended to ERR. Text values
+ * are quoted back only where they cannot be secrets (addresses, mailbox
+ * locations); a STRING may be a password. */
 static int parse_value(enum cfg_key key, char *text, struct cfg_value *v,
                        struct strbuf *err)
 {
@@ -401,29 +402,19 @@ static int parse_value(enum cfg_key key, char *text, struct cfg_value *v,
     case CFG_ADDRLIST:
         /* '#' cannot occur in an address, so a comment is unambiguous. */
         strip_comment(text);
-        if (check_addrlist(text, err) < 0) {
-            /* Put the directive in front of the word-level reason. */
-            char *reason = xstrdup(strbuf_str(err));
-            strbuf_reset(err);
-            strbuf_appendf(err, "%s: %s", def->name, reason);
-            free(reason);
-            return -1;
-        }
-        return 0;
+        strbuf_appendf(err, "%s: ", def->name);
+        return check_addrlist(text, err);
 
     case CFG_STRING:
     case CFG_LIST:
+        /* The directives that hold $(...) templates; checking them here
+         * turns a typo into an error at start-up, not at the first login. */
         if (key == CFG_MAILBOX) {
-            struct strbuf reason;
-            strbuf_init(&reason, 1024);
-            if (check_mailbox(text, &reason) < 0) {
-                strbuf_appendf(err, "%s: %s", def->name, strbuf_str(&reason));
-                strbuf_free(&reason);
-                return -1;
-            }
-            strbuf_free(&reason);
-        } else if (key == CFG_AUTH_FLATFILE_PASSWD_FILE &&
-                   subst_check(text, &error) < 0) {
+            strbuf_appendf(err, "%s: ", def->name);
+            return check_mailbox(text, err);
+        }
+        if (key == CFG_AUTH_FLATFILE_PASSWD_FILE &&
+            subst_check(text, &error) < 0) {
             strbuf_appendf(err, "%s: %s", def->name, error);
             return -1;
         }

@@ -78,7 +78,7 @@ int cfg_facility(const struct config *cfg, enum cfg_key key);
  * default. The pointer lives as long as CFG. */
 const char *cfg_str(const struct config *cfg, enum cfg_key key);
 bool cfg_is_set(const struct config *cfg, enum cfg_key key);
-/* "file:line" of a directive, or "file" for defaults, for later error
+/* "file:line" of a directive, or "file (default)" for defaults, for later error
  * messages (say, an address that fails to bind). Static buffer-free:
  * written into BUF of SIZE bytes, which is returned. */
 const char *cfg_where(const struct config *cfg, enum cfg_key key,

@@ -200,8 +200,11 @@ static void session_loop(struct session *s)
     }
 }
 
-/* Pick the mailbox: the driver's choice, else the first configured location
- * whose file exists, else the first location (a missing mbox is empty). */
+/* Pick the mailbox: the driver's choice; else the first configured
+ * location whose mailbox exists; else the first whose directory exists (a
+ * missing mbox is empty until mail arrives); else none. So
+ * "maildir:$(home)/Maildir bsd:/var/mail/$(user)" serves whichever the
+ * user really has. */
 static char *choose_mailbox(struct session *s, const char **error_r)
 {
     const struct auth_result *a = &s->auth;
@@ -211,7 +214,7 @@ static char *choose_mailbox(struct session *s, const char **error_r)
         .serverhost = s->conn.serverhost,
     };
     const char *locations = cfg_str(s->cfg, CFG_MAILBOX);
-    char **words, *first = NULL;
+    char **words, *fallback = NULL, *chosen = NULL;
     size_t n;
 
     if (a->mailbox)
@@ -219,9 +222,10 @@ static char *choose_mailbox(struct session *s, const char **error_r)
     if (!locations || !*locations)
         locations = DEFAULT_MAILBOX;
     words = config_split_words(locations, &n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !chosen; i++) {
         struct strbuf sb;
         const char *spec = words[i], *colon = strchr(spec, ':'), *path;
+        char *dir, *slash;
         struct stat st;
 
         strbuf_init(&sb, 4096);
@@ -231,27 +235,33 @@ static char *choose_mailbox(struct session *s, const char **error_r)
         }
         if (subst_expand(spec, &vars, SUBST_PATH_SAFE, &sb, error_r) < 0) {
             strbuf_free(&sb);
-            free(first);
-            config_free_words(words);
-            return NULL;
+            break;
         }
         path = strbuf_str(&sb);
         if (path[0] != '/' && strchr(path, ':'))
             path = strchr(path, ':') + 1;
         if (lstat(path, &st) == 0) {
-            free(first);
-            config_free_words(words);
-            return strbuf_detach(&sb);
+            chosen = strbuf_detach(&sb);
+            break;
         }
-        if (!first)
-            first = strbuf_detach(&sb);
+        dir = xstrdup(path);
+        slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = 0;
+        if (!fallback && slash && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            fallback = strbuf_detach(&sb);
         else
             strbuf_free(&sb);
+        free(dir);
     }
     config_free_words(words);
-    if (!first)
-        *error_r = "no mailbox location configured";
-    return first;
+    if (chosen) {
+        free(fallback);
+        return chosen;
+    }
+    if (!fallback && *error_r == NULL)
+        *error_r = "no mailbox location exists (neither the mailbox nor its directory)";
+    return fallback;
 }
 
 enum pop3_outcome session_login(struct session *s,
@@ -263,7 +273,7 @@ enum pop3_outcome session_login(struct session *s,
         .owner = (uid_t)-1,
     };
     enum auth_status st;
-    const char *err;
+    const char *err = NULL;
     char *spec, *merr = NULL;
 
     st = auth_authenticate(s->cfg, att, &s->auth);
@@ -299,17 +309,16 @@ enum pop3_outcome session_login(struct session *s,
         session_set_state(s, STATE_DONE);
         return POP_ERR;
     }
+    if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
+        log_errx("user %s: %s", s->auth.user, err);
+        session_reply(s, "SYS/TEMP", "server error, try again later");
+        session_set_state(s, STATE_DONE);
+        return POP_ERR;
+    }
     spec = choose_mailbox(s, &err);
     if (!spec) {
         log_errx("user %s: mailbox location: %s", s->auth.user, err);
         session_reply(s, "SYS/PERM", "cannot find your mailbox");
-        session_set_state(s, STATE_DONE);
-        return POP_ERR;
-    }
-    if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
-        log_errx("user %s: %s", s->auth.user, err);
-        free(spec);
-        session_reply(s, "SYS/TEMP", "server error, try again later");
         session_set_state(s, STATE_DONE);
         return POP_ERR;
     }

@@ -420,6 +420,24 @@ START_TEST(changed_behind_our_back)
     free(err);
     mailbox_close(&mb);
     check_file(three, 40);
+
+    /* Replaced by rename. */
+    unit_write_file(mbox, three, strlen(three));
+    mb = open_ok(mbox);
+    {
+        char *other;
+
+        ck_assert_int_ge(asprintf(&other, "%s/other", dir), 0);
+        unit_write_file(other, "From z\n\n", 8);
+        ck_assert_int_eq(rename(other, mbox), 0);
+        free(other);
+    }
+    mb->msgs[0].deleted = true;
+    ck_assert_int_eq(mb->drv->commit(mb, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "replaced"));
+    free(err);
+    mailbox_close(&mb);
+    check_file("From z\n\n", 8);
 }
 END_TEST
 
