@@ -85,21 +85,25 @@ static enum attempt take_flock(struct mbox_lock *lk, char **error_r)
     return ATTEMPT_FAIL;
 }
 
-/* True when the dotlock at NAME may be removed: old, and its pid (if it
- * names one) is not a process on this host. A lock written on another NFS
- * client may name a pid that happens to be alive here; that only delays
- * the removal until the pid goes away. */
+/* True when the dotlock at NAME may be removed. A lock that names a pid
+ * which no longer exists on this host belongs to a locker that died (a
+ * session killed with SIGKILL, a crashed MDA): stale once it is a few
+ * seconds old, so that a creator between open() and write() is never
+ * robbed. A lock naming a live pid is kept. A lock naming no pid is stale
+ * after DOTLOCK_STALE_SECONDS. We only get here holding the fcntl and flock
+ * locks, so no locker that uses those is active; a lock written on another
+ * NFS client whose pid is not alive here is the remaining risk, and every
+ * MDA we know takes fcntl locks as well. */
 static bool dotlock_is_stale(const char *name, const struct stat *st)
 {
+    time_t age = time(NULL) - st->st_mtime;
     char buf[32];
     ssize_t n;
     int fd;
 
-    if (time(NULL) - st->st_mtime <= DOTLOCK_STALE_SECONDS)
-        return false;
     fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return true;
+        return age > DOTLOCK_STALE_SECONDS;
     n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n > 0) {
@@ -110,11 +114,13 @@ static bool dotlock_is_stale(const char *name, const struct stat *st)
         errno = 0;
         pid = strtoull(buf, &e, 10);
         if (errno == 0 && e != buf && (*e == '\n' || *e == '\0')
-            && pid > 0 && pid <= (unsigned long long)INT32_MAX
-            && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-            return false;
+            && pid > 0 && pid <= (unsigned long long)INT32_MAX) {
+            if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+                return false;
+            return age >= DOTLOCK_DEAD_GRACE_SECONDS;
+        }
     }
-    return true;
+    return age > DOTLOCK_STALE_SECONDS;
 }
 
 static enum attempt take_dotlock(struct mbox_lock *lk, const char *path,

@@ -39,10 +39,15 @@
 /* UIDL: RFC 1939 section 7 allows 1 to 70 characters in 0x21..0x7E. */
 #define UIDL_MAX_LEN            70
 
-/* A dotlock older than this (seconds) whose owner cannot be shown to be
- * alive on this host is stale and is removed (procmail uses 17 minutes;
- * a POP session holding a lock is bounded by timeout-seconds, 600 s). */
+/* A dotlock older than this (seconds) that names no pid is stale and is
+ * removed (procmail uses 17 minutes; a POP session holding a lock is
+ * bounded by timeout-seconds, 600 s). */
 #define DOTLOCK_STALE_SECONDS   900
+
+/* A dotlock naming a pid that is not alive on this host is stale once it
+ * is this old (seconds): long enough that its creator has written its pid
+ * after creating it. */
+#define DOTLOCK_DEAD_GRACE_SECONDS 5
 
 /* How long opening a mailbox keeps retrying a lock held by someone else
  * (an MDA mid-delivery) before answering -ERR [IN-USE]. */

@@ -156,6 +156,22 @@ START_TEST(stale_dotlock_broken)
     mbox_unlock(&lk);
     ck_assert_int_eq(access(dotlock, F_OK), -1);
 
+    /* A few seconds old, naming a process that is gone: a session killed
+     * with SIGKILL must not block its mailbox for DOTLOCK_STALE_SECONDS. */
+    make_dotlock("999999999\n", DOTLOCK_DEAD_GRACE_SECONDS + 1);
+    ck_assert_int_eq(mbox_lock(&lk, fd, mbox, &o, &notice, &err), MAILBOX_OK);
+    ck_assert_ptr_nonnull(notice);
+    free(notice);
+    mbox_unlock(&lk);
+    ck_assert_int_eq(access(dotlock, F_OK), -1);
+
+    /* Young and naming no pid: kept (an MDA that writes none). */
+    make_dotlock("", DOTLOCK_DEAD_GRACE_SECONDS + 60);
+    ck_assert_int_eq(mbox_lock(&lk, fd, mbox, &o, &notice, &err),
+                     MAILBOX_INUSE);
+    free(err);
+    ck_assert_int_eq(access(dotlock, F_OK), 0);
+
     /* Old, and no pid in it at all. */
     make_dotlock("", DOTLOCK_STALE_SECONDS + 60);
     ck_assert_int_eq(mbox_lock(&lk, fd, mbox, &o, &notice, &err), MAILBOX_OK);
@@ -175,8 +191,9 @@ START_TEST(live_dotlock_kept)
     int fd = open(mbox, O_RDWR);
     long ms;
 
-    /* Fresh, whatever pid it names. */
-    make_dotlock("999999999\n", 10);
+    /* Fresh (its creator may not have written its pid yet), whatever pid
+     * it names. */
+    make_dotlock("999999999\n", 1);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_assert_int_eq(mbox_lock(&lk, fd, mbox, &o, &notice, &err),
                      MAILBOX_INUSE);
