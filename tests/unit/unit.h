@@ -17,6 +17,7 @@ Suite *suite_mboxindex(void);
 Suite *suite_msgwrite(void);
 Suite *suite_bsd(void);
 Suite *suite_lock(void);
+Suite *suite_journal(void);
 
 /* Helpers shared by suites. */
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); allocated. */
