@@ -11,16 +11,30 @@
 
 #include "daemon.h"
 
+/* Write end of the pipe the foreground parent waits on; -1 when none. */
+static int ready_fd = -1;
+
 int daemon_detach(void)
 {
+    int pfd[2], fd;
     pid_t pid;
-    int fd;
 
+    if (pipe(pfd) < 0)
+        return -1;
     pid = fork();
     if (pid < 0)
         return -1;
-    if (pid > 0)
-        _exit(0);
+    if (pid > 0) {
+        char status = 1;
+
+        /* Init systems read the pidfile as soon as we return: wait until
+         * the daemon has written it (or has failed and closed the pipe). */
+        close(pfd[1]);
+        while (read(pfd[0], &status, 1) < 0 && errno == EINTR)
+            ;
+        _exit(status == 0 ? 0 : 1);
+    }
+    close(pfd[0]);
     if (setsid() < 0)
         return -1;
     /* A second fork: the daemon is not a session leader and can never
@@ -30,6 +44,8 @@ int daemon_detach(void)
         return -1;
     if (pid > 0)
         _exit(0);
+    ready_fd = pfd[1];
+    fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
     if (chdir("/") < 0)
         return -1;
     umask(022);
@@ -42,6 +58,19 @@ int daemon_detach(void)
     if (fd > STDERR_FILENO)
         close(fd);
     return 0;
+}
+
+void daemon_ready(void)
+{
+    char ok = 0;
+
+    if (ready_fd < 0)
+        return;
+    if (write(ready_fd, &ok, 1) < 0) {
+        /* the parent is gone; nothing waits */
+    }
+    close(ready_fd);
+    ready_fd = -1;
 }
 
 int pidfile_write(const char *path, const char **error_r)

@@ -129,6 +129,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_info("tpop3d %s started", PACKAGE_VERSION);
+    daemon_ready();
     status = listener_loop(&cfg, cfg_path, pidfile, verbose);
     config_free(&cfg);
     return status;

@@ -3,6 +3,7 @@
 """Run the integration tests against one tpop3d binary (as root)."""
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -12,6 +13,10 @@ sys.path.insert(0, HERE)
 
 from harness import runner, system  # noqa: E402
 from harness.server import DaemonError  # noqa: E402
+
+# In the order they run: cheap checks first.
+SUITES = ["cli", "transcripts", "session", "clients", "mailbox", "robustness",
+          "limits", "signals", "initscript"]
 
 
 def preflight(ctx):
@@ -35,20 +40,22 @@ def preflight(ctx):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("binary", help="path of the tpop3d binary under test")
+    ap.add_argument("binary", nargs="?", help="path of the tpop3d binary under test")
     ap.add_argument("-k", dest="pattern", help="run only tests whose name matches this regex")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directories")
     ap.add_argument("-v", dest="verbose", action="store_true", help="tracebacks on errors")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     args = ap.parse_args()
 
-    from suites import (cli, transcripts, session, clients, mailbox,  # noqa: F401
-                        robustness, limits, signals, initscript)
+    for name in SUITES:
+        importlib.import_module("suites." + name)
     if args.list:
         for name, _, _ in runner.REGISTRY:
             print(name)
         return 0
 
+    if not args.binary:
+        ap.error("the path of the daemon binary is required")
     binary = os.path.abspath(args.binary)
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         print("no executable daemon at %s" % binary)
@@ -56,7 +63,7 @@ def main():
         return 1
     try:
         system.require_root()
-        lock = system.take_run_lock()  # noqa: F841 (held until exit)
+        main.lock = system.take_run_lock()  # held until the process exits
         system.become_subreaper()
         created = system.ensure_users()
     except (system.SetupError, OSError) as e:

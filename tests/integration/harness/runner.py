@@ -3,8 +3,8 @@
 
 import os
 import re
+import shutil
 import signal
-import sys
 import tempfile
 import time
 import traceback
@@ -128,6 +128,8 @@ def run(binary, srcdir, pattern=None, keep=False, verbose=False, preflight=None)
         if err is None and not problems:
             passed += 1
             print("PASS %s (%.1fs)" % (name, dt), flush=True)
+            if not keep:
+                shutil.rmtree(work, ignore_errors=True)
             continue
         failed += 1
         why = describe(err) if err else problems.pop(0)
@@ -142,7 +144,6 @@ def run(binary, srcdir, pattern=None, keep=False, verbose=False, preflight=None)
                       % (srv.logpath, srv.log_tail(15).replace("\n", "\n       ")),
                       flush=True)
     if not keep and failed == 0:
-        import shutil
         shutil.rmtree(base, ignore_errors=True)
     elif failed:
         print("scratch files kept in %s" % base)
@@ -151,13 +152,12 @@ def run(binary, srcdir, pattern=None, keep=False, verbose=False, preflight=None)
 
 
 def describe(e):
-    if isinstance(e, (AssertionError, DaemonError)):
-        text = str(e) or type(e).__name__
-        return text
-    tb = traceback.extract_tb(e.__traceback__)
+    """The failure and the line of the test that raised it."""
     where = ""
-    for fr in reversed(tb):
+    for fr in reversed(traceback.extract_tb(e.__traceback__)):
         if "/suites/" in fr.filename:
-            where = " at %s:%d" % (os.path.basename(fr.filename), fr.lineno)
+            where = " [%s:%d]" % (os.path.basename(fr.filename), fr.lineno)
             break
+    if isinstance(e, (AssertionError, DaemonError)):
+        return (str(e) or type(e).__name__) + where
     return "%s: %s%s" % (type(e).__name__, e, where)

@@ -169,5 +169,19 @@ def kill_and_reap(pids):
 
 
 def stray_children(known):
-    """Our children that nobody is waiting for: re-parented orphans."""
-    return [p for p in children_of(os.getpid()) if p not in known]
+    """Live children that nobody is waiting for: re-parented orphans. The
+    ones that already exited (the parent half of a daemon that detached)
+    are only collected."""
+    out = []
+    for pid in children_of(os.getpid()):
+        if pid in known:
+            continue
+        st = proc_stat(pid)
+        if st and st[0] == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        elif st:
+            out.append(pid)
+    return out

@@ -31,7 +31,8 @@ def check_good_config(ctx):
     r = run(ctx, ["-t", "-f", srv.conf])
     err = r.stderr.decode("latin-1")
     check.eq(r.returncode, 0, "exit status of -t on a good config (stderr: %s)" % err[:500])
-    check.true("configuration OK" in err, "-t says nothing like 'configuration OK': %r" % err[:500])
+    check.true(re.search(r"configuration\b.*\bOK", err),
+               "-t says nothing like 'configuration OK': %r" % err[:500])
 
 
 BAD_VALUES = [
@@ -47,9 +48,10 @@ BAD_VALUES = [
 @test
 def check_bad_config(ctx):
     srv = ctx.server(start=False)
+    original = open(srv.conf).read().splitlines()
     problems = []
     for key, value in BAD_VALUES:
-        good = [l for l in open(srv.conf).read().splitlines() if not l.startswith(key + ":")]
+        good = [l for l in original if not l.startswith(key + ":")]
         # The bad line goes third, after the comment and one good line.
         lines = good[:2] + ["%s: %s" % (key, value)] + good[2:]
         srv.write_config(text="\n".join(lines) + "\n")
@@ -112,6 +114,9 @@ def detached_daemon(ctx):
     cmd = [ctx.binary, "-f", srv.conf, "-p", srv.pidfile]
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     check.eq(r.returncode, 0, "status of the detaching command (stderr %r)" % r.stderr[:300])
+    # start-stop-daemon and systemd (Type=forking) read the pid file as
+    # soon as the command returns.
+    early = os.path.exists(srv.pidfile)
     pid = None
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not (pid and listening(srv.port)):
@@ -137,3 +142,17 @@ def detached_daemon(ctx):
         time.sleep(0.05)
     kill()
     check.true(not listening(srv.port), "still listening after SIGTERM")
+    check.true(early, "the pid file did not exist yet when the detaching command returned")
+
+
+@test
+def world_readable_config_warns(ctx):
+    """The config may hold database passwords: a mode that lets every local
+    user read it deserves a warning."""
+    srv = ctx.server(start=False)
+    os.chmod(srv.conf, 0o644)
+    r = run(ctx, ["-t", "-f", srv.conf])
+    # The path itself (it names this test) must not count as the warning.
+    err = r.stderr.decode("latin-1").replace(srv.conf, "CONFIG")
+    check.true(re.search(r"(?i)warn[^\n]*CONFIG[^\n]*(readable|accessible|other users)", err),
+               "no warning about a world-readable config from -t: %r" % err[:300])

@@ -69,7 +69,7 @@ def fetchmail(ctx, srv, user, keep, outdir):
                 'set no syslog\n'
                 'poll 127.0.0.1 service %d protocol pop3 auth password timeout 30\n'
                 '  user "%s" there with password "%s" is "root" here\n'
-                '  options fetchall %s no rewrite stripcr\n'
+                '  options fetchall %s no rewrite stripcr sslproto ""\n'
                 '  mda "/bin/sh -c \'cat > %s/msg.$$\'"\n'
                 % (srv.port, user, password_of(user), "keep" if keep else "nokeep", outdir))
     os.chmod(rc, 0o600)

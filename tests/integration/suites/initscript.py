@@ -25,12 +25,18 @@ def init(ctx, srv, action):
     return r.returncode, (r.stdout + r.stderr).decode("latin-1")
 
 
-def daemon_pid(srv):
-    try:
-        with open(srv.pidfile) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
+def daemon_pid(srv, wait=5.0):
+    """The pid in the pid file, waiting up to WAIT seconds for it (whether
+    it is there at once is cli.detached_daemon's business)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with open(srv.pidfile) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                return None
+        time.sleep(0.05)
 
 
 def wait_listening(srv, want=True, timeout=10):

@@ -70,3 +70,15 @@ def max_children(ctx):
     finally:
         a.close()
         b.close()
+
+
+@test
+def max_children_per_client(ctx):
+    srv = ctx.server({"max-children-per-client": "1"})
+    with srv.connect() as a:
+        check.startswith(a.greeting, b"+OK", "first connection")
+        with srv.connect() as b:
+            check.startswith(b.greeting, b"-ERR [SYS/TEMP]",
+                             "second connection from one address with max-children-per-client 1")
+            check.true(b.closed_within(5), "refused connection left open")
+        a.ok("QUIT")

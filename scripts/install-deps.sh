@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# install-deps.sh: install what building and testing tpop3d needs on
+# Debian 12, as root. Installs only what is missing, so a second run costs
+# nothing and touches nothing.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake pkg-config
+	libcrypt-dev libssl-dev
+	# unit tests; clang builds and the libFuzzer targets
+	check clang libclang-rt-14-dev
+	# integration tests: the harness, real clients, account and process
+	# tools, start-stop-daemon and init-functions for the init script
+	python3 curl fetchmail
+	passwd procps psmisc dpkg sysvinit-utils
+	# man page checks
+	groff-base
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (it installs packages with apt-get)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps.sh: all ${#PACKAGES[@]} packages already installed"
+	exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps.sh: done"
