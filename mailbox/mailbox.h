@@ -40,6 +40,10 @@ struct mailbox_options {
     bool dotlock;               /* create NAME.lock as well as fcntl/flock */
     unsigned lock_wait_ms;      /* how long to retry a held lock */
     uid_t owner;                /* the mailbox must belong to this uid */
+    bool durable;               /* mailspool-durable-commit: flush to disk
+                                   before commit returns */
+    bool use_x_uidl;            /* mailspool-use-x-uidl */
+    const char *index_template; /* mailspool-index, unexpanded, or NULL */
 };
 
 struct mailbox_driver {

@@ -37,7 +37,7 @@ static void usage(FILE *f)
                 auth_drivers[i]->compiled ? "" : " (not compiled in)");
     fprintf(f, "Mailbox drivers:\n");
     for (size_t i = 0; mailbox_drivers[i]; i++)
-        fprintf(f, "  %-10s%s\n", mailbox_drivers[i]->name,
+        fprintf(f, "  %s%s\n", mailbox_drivers[i]->name,
                 mailbox_drivers[i]->compiled ? "" : " (not compiled in)");
 }
 

@@ -271,6 +271,9 @@ enum pop3_outcome session_login(struct session *s,
         .dotlock = !cfg_bool(s->cfg, CFG_MAILSPOOL_NO_DOTFILE_LOCKING),
         .lock_wait_ms = MAILBOX_LOCK_WAIT_MS,
         .owner = (uid_t)-1,
+        .durable = cfg_bool(s->cfg, CFG_MAILSPOOL_DURABLE_COMMIT),
+        .use_x_uidl = cfg_bool(s->cfg, CFG_MAILSPOOL_USE_X_UIDL),
+        .index_template = cfg_str(s->cfg, CFG_MAILSPOOL_INDEX),
     };
     enum auth_status st;
     const char *err = NULL;
