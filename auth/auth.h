@@ -71,6 +71,10 @@ struct auth_driver {
  * configure left it out). */
 extern const struct auth_driver auth_driver_passwd;
 extern const struct auth_driver auth_driver_flatfile;
+extern const struct auth_driver auth_driver_pam;
+extern const struct auth_driver auth_driver_mysql;
+extern const struct auth_driver auth_driver_gdbm;
+extern const struct auth_driver auth_driver_other;
 
 /* The NULL-terminated table of every driver, in the order they are tried. */
 extern const struct auth_driver *const auth_drivers[];

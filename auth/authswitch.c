@@ -33,35 +33,41 @@ const struct auth_driver auth_driver_flatfile = {
 };
 #endif
 
-/* Drivers not written yet: no directive enables them (CFG__COUNT), they
- * only show in tpop3d -h. */
-static const struct auth_driver auth_driver_pam = {
+#ifndef AUTH_PAM
+const struct auth_driver auth_driver_pam = {
     .name = "pam",
     .description = "Pluggable Authentication Modules",
     .compiled = false,
-    .enable_key = CFG__COUNT,
+    .enable_key = CFG_AUTH_PAM_ENABLE,
 };
+#endif
 
-static const struct auth_driver auth_driver_mysql = {
+#ifndef AUTH_MYSQL
+const struct auth_driver auth_driver_mysql = {
     .name = "mysql",
     .description = "MySQL or MariaDB database",
     .compiled = false,
-    .enable_key = CFG__COUNT,
+    .enable_key = CFG_AUTH_MYSQL_ENABLE,
 };
+#endif
 
-static const struct auth_driver auth_driver_gdbm = {
+#ifndef AUTH_GDBM
+const struct auth_driver auth_driver_gdbm = {
     .name = "gdbm",
     .description = "GNU dbm database",
     .compiled = false,
-    .enable_key = CFG__COUNT,
+    .enable_key = CFG_AUTH_GDBM_ENABLE,
 };
+#endif
 
-static const struct auth_driver auth_driver_other = {
+#ifndef AUTH_OTHER
+const struct auth_driver auth_driver_other = {
     .name = "other",
     .description = "external program",
     .compiled = false,
-    .enable_key = CFG__COUNT,
+    .enable_key = CFG_AUTH_OTHER_ENABLE,
 };
+#endif
 
 const struct auth_driver *const auth_drivers[] = {
     &auth_driver_passwd,

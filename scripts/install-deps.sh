@@ -9,12 +9,16 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake pkg-config
 	libcrypt-dev libssl-dev
+	# optional auth drivers, found by configure: PAM, MariaDB, GDBM
+	libpam0g-dev libmariadb-dev libgdbm-dev
 	# unit tests; clang builds and the libFuzzer targets
 	check clang libclang-rt-14-dev
 	# integration tests: the harness, real clients, account and process
 	# tools, start-stop-daemon and init-functions for the init script
 	python3 curl fetchmail
 	passwd procps psmisc dpkg sysvinit-utils
+	# integration tests: real MDAs delivering while sessions run
+	procmail liblockfile-bin
 	# man page checks
 	groff-base
 )

@@ -16,7 +16,7 @@ from harness.server import DaemonError  # noqa: E402
 
 # In the order they run: cheap checks first.
 SUITES = ["cli", "transcripts", "session", "clients", "mailbox", "robustness",
-          "limits", "signals", "initscript"]
+          "limits", "signals", "initscript", "delivery"]
 
 
 def preflight(ctx):

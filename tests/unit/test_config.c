@@ -445,7 +445,7 @@ START_TEST(test_warnings)
         "bogus-thing: 1\n"
         "Max-Children: 3\n"
         "timeout-second: 30\n"
-        "auth-mysql-enable: yes\n"
+        "auth-kerberos-enable: yes\n"
         "lowercase-user: yes\n"
         "lowercase-user: no\n"
         "lowercase-user: yes\n"
@@ -459,7 +459,7 @@ START_TEST(test_warnings)
                      "test.conf:3: unknown directive 'Max-Children' (did you mean 'max-children'?)");
     ck_assert_str_eq(cfg->warnings[3],
                      "test.conf:4: unknown directive 'timeout-second' (did you mean 'timeout-seconds'?)");
-    ck_assert_str_eq(cfg->warnings[4], "test.conf:5: unknown directive 'auth-mysql-enable'");
+    ck_assert_str_eq(cfg->warnings[4], "test.conf:5: unknown directive 'auth-kerberos-enable'");
     ck_assert_str_eq(cfg->warnings[5],
                      "test.conf:7: lowercase-user was already given at line 6; "
                      "this later value is used");

@@ -482,10 +482,10 @@ START_TEST(test_ff_table)
     ck_assert_uint_eq(i, sizeof names / sizeof names[0]);
     ck_assert_int_eq(auth_drivers[0]->enable_key, CFG_AUTH_PASSWD_ENABLE);
     ck_assert_int_eq(auth_drivers[1]->enable_key, CFG_AUTH_FLATFILE_ENABLE);
-    for (i = 2; auth_drivers[i]; i++) {
-        ck_assert(!auth_drivers[i]->compiled);
-        ck_assert_int_eq(auth_drivers[i]->enable_key, CFG__COUNT);
-    }
+    ck_assert_int_eq(auth_drivers[2]->enable_key, CFG_AUTH_PAM_ENABLE);
+    ck_assert_int_eq(auth_drivers[3]->enable_key, CFG_AUTH_MYSQL_ENABLE);
+    ck_assert_int_eq(auth_drivers[4]->enable_key, CFG_AUTH_GDBM_ENABLE);
+    ck_assert_int_eq(auth_drivers[5]->enable_key, CFG_AUTH_OTHER_ENABLE);
 }
 END_TEST
 
