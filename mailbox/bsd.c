@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bsd.c: the "bsd" mailbox driver: a BSD mbox file, locked, mapped and
- * indexed on open, rewritten in place on commit. */
+ * indexed on open, rewritten in place under a journal on commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "mailbox.h"
@@ -16,7 +17,8 @@
 #include "xalloc.h"
 
 
-/* Bytes moved per read/write pair when commit closes the gaps. */
+/* Bytes moved per read/write pair when a commit without a journal closes
+ * the gaps. */
 #define BSD_COPY_CHUNK (1024 * 1024)
 
 struct bsd {
@@ -26,6 +28,7 @@ struct bsd {
     size_t maplen;
     uint64_t *raw;          /* From_ offsets, count + 1 (mboxindex.h) */
     bool committed;         /* the file no longer matches the index */
+    bool durable;           /* flush a commit to disk before it returns */
 };
 
 static struct mailbox *bsd_new(const char *path, struct bsd *b)
@@ -117,6 +120,7 @@ static enum mailbox_status bsd_open(const char *path,
 
     b = xcalloc(1, sizeof *b);
     b->fd = fd;
+    b->durable = opts->durable;
     st = mbox_lock(&b->lock, fd, path, opts, &notice, error_r);
     if (notice) {
         log_notice("%s", notice);
@@ -124,6 +128,16 @@ static enum mailbox_status bsd_open(const char *path,
     }
     if (st != MAILBOX_OK)
         goto out_free;
+
+    /* A commit killed half way is finished before anything is read. */
+    if (journal_recover(path, fd, opts->durable, &notice, error_r) < 0) {
+        st = MAILBOX_TEMPFAIL;
+        goto out_unlock;
+    }
+    if (notice) {
+        log_notice("%s", notice);
+        free(notice);
+    }
 
     /* The size only now: whatever an MDA delivered before we got the lock
      * is included, and nothing can be appended while we hold it. */
@@ -247,14 +261,61 @@ static int64_t move_tail(struct bsd *b, char *buf, uint64_t src, uint64_t dst)
     }
 }
 
-static int bsd_commit(struct mailbox *mb, char **error_r)
+/* The commit for a spool where no journal can be made: at every instant
+ * each byte is intact at its old place or already at its new one, but a
+ * kill tears the message in flight and leaves the rest doubled. */
+static int commit_direct(struct mailbox *mb, size_t first, char **error_r)
 {
     struct bsd *b = mb->priv;
-    struct stat sb;
-    size_t first, i, j;
+    size_t i, j;
     uint64_t dst;
     int64_t tail;
     char *buf;
+
+    buf = xmalloc(BSD_COPY_CHUNK);
+    dst = b->raw[first];
+    for (i = first; i < mb->count; i = j) {
+        while (i < mb->count && mb->msgs[i].deleted)
+            i++;
+        for (j = i; j < mb->count && !mb->msgs[j].deleted; j++)
+            ;
+        if (i == j)
+            break;
+        if (move_mapped(b, buf, b->raw[i], dst, b->raw[j] - b->raw[i]) < 0)
+            goto fail;
+        dst += b->raw[j] - b->raw[i];
+    }
+    /* Mail appended since the open, if a locker let anything through. */
+    tail = move_tail(b, buf, b->maplen, dst);
+    if (tail < 0)
+        goto fail;
+    dst += (uint64_t)tail;
+    free(buf);
+
+    /* The moved data must be on disk before the truncation that drops its
+     * old copy. */
+    if (fdatasync(b->fd) < 0 || ftruncate(b->fd, (off_t)dst) < 0
+        || fsync(b->fd) < 0) {
+        *error_r = xasprintf("%s: sync or truncate: %s", mb->path,
+                             strerror(errno));
+        return -1;
+    }
+    return 0;
+
+fail:
+    *error_r = xasprintf("%s: rewriting: %s", mb->path, strerror(errno));
+    free(buf);
+    return -1;
+}
+
+static int bsd_commit(struct mailbox *mb, char **error_r)
+{
+    struct bsd *b = mb->priv;
+    struct journal_plan plan;
+    struct stat sb;
+    size_t first, i;
+    char *err = NULL;
+    int ret = -1;
 
     *error_r = NULL;
     for (first = 0; first < mb->count && !mb->msgs[first].deleted; first++)
@@ -301,40 +362,41 @@ static int bsd_commit(struct mailbox *mb, char **error_r)
     }
 
     b->committed = true;
-    buf = xmalloc(BSD_COPY_CHUNK);
-    dst = b->raw[first];
-    for (i = first; i < mb->count; i = j) {
-        while (i < mb->count && mb->msgs[i].deleted)
-            i++;
-        for (j = i; j < mb->count && !mb->msgs[j].deleted; j++)
-            ;
-        if (i == j)
-            break;
-        if (move_mapped(b, buf, b->raw[i], dst, b->raw[j] - b->raw[i]) < 0)
-            goto fail;
-        dst += b->raw[j] - b->raw[i];
-    }
+    journal_plan_init(&plan, b->raw[first], (uint64_t)sb.st_size);
+    for (i = first; i < mb->count; i++)
+        if (!mb->msgs[i].deleted)
+            journal_plan_keep(&plan, b->raw[i], b->raw[i + 1] - b->raw[i]);
     /* Mail appended since the open, if a locker let anything through. */
-    tail = move_tail(b, buf, b->maplen, dst);
-    if (tail < 0)
-        goto fail;
-    dst += (uint64_t)tail;
-    free(buf);
+    journal_plan_keep(&plan, b->maplen, (uint64_t)sb.st_size - b->maplen);
 
-    /* The moved data must be on disk before the truncation that drops its
-     * old copy. */
-    if (fdatasync(b->fd) < 0 || ftruncate(b->fd, (off_t)dst) < 0
-        || fsync(b->fd) < 0) {
-        *error_r = xasprintf("%s: sync or truncate: %s", mb->path,
-                             strerror(errno));
-        return -1;
+    if (plan.count == 0) {
+        /* Only the end goes: a single truncation, which no kill can tear. */
+        if (ftruncate(b->fd, (off_t)plan.final_size) < 0
+            || (b->durable && fsync(b->fd) < 0))
+            *error_r = xasprintf("%s: truncate: %s", mb->path,
+                                 strerror(errno));
+        else
+            ret = 0;
+        goto out;
     }
-    return 0;
-
-fail:
-    *error_r = xasprintf("%s: rewriting: %s", mb->path, strerror(errno));
-    free(buf);
-    return -1;
+    switch (journal_commit(mb->path, b->fd, &plan, b->durable, &err)) {
+    case JOURNAL_COMMITTED:
+        ret = 0;
+        break;
+    case JOURNAL_UNAVAILABLE:
+        /* An over-quota user must still be able to delete mail. */
+        log_notice("%s; committing without it, unprotected against a crash",
+                   err);
+        free(err);
+        ret = commit_direct(mb, first, error_r);
+        break;
+    case JOURNAL_FAILED:
+        *error_r = err;
+        break;
+    }
+out:
+    journal_plan_free(&plan);
+    return ret;
 }
 
 static void bsd_close(struct mailbox *mb)

@@ -14,25 +14,29 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "journal.h"
 #include "mailbox.h"
 #include "mboxindex.h"
 #include "unit.h"
 
-static char *dir, *mbox, *dotlock;
+static char *dir, *mbox, *dotlock, *journal;
 
 static void setup(void)
 {
     dir = unit_tmpdir();
     ck_assert_int_ge(asprintf(&mbox, "%s/user", dir), 0);
     ck_assert_int_ge(asprintf(&dotlock, "%s/user.lock", dir), 0);
+    ck_assert_int_ge(asprintf(&journal, "%s/user" JOURNAL_SUFFIX, dir), 0);
 }
 
 static void teardown(void)
 {
+    chmod(dir, 0700);
     unit_rmtree(dir);
     free(dir);
     free(mbox);
     free(dotlock);
+    free(journal);
 }
 
 static const struct mailbox_options default_opts = {
@@ -246,6 +250,7 @@ static void delete_and_check(const char *data, size_t len,
     commit_ok(mb);
     mailbox_close(&mb);
     ck_assert_int_eq(access(dotlock, F_OK), -1);
+    ck_assert_int_eq(access(journal, F_OK), -1);
 
     want = expected_after(data, idx, del, NULL, &want_len);
     check_file(want, want_len);
@@ -288,6 +293,42 @@ START_TEST(commit_random_deletions)
             free(data);
         }
     }
+}
+END_TEST
+
+/* Flushed to disk before the commit returns: the same result. */
+START_TEST(durable_commit)
+{
+    const struct mailbox_options dur = {
+        .dotlock = true, .lock_wait_ms = 0, .owner = (uid_t)-1,
+        .durable = true,
+    };
+    size_t len, want_len;
+    char *data = make_mailbox(30, 7, false, &len), *want, *err = NULL;
+    struct mbox_index idx;
+    const char *ierr;
+    struct mailbox *mb = NULL;
+    bool del[30] = { false };
+
+    ck_assert_int_eq(mbox_index_build(data, len, 0, &idx, &ierr), 0);
+    del[3] = del[4] = del[17] = true;
+    for (int last = 0; last < 2; last++) {
+        unit_write_file(mbox, data, len);
+        ck_assert_int_eq(mailbox_open(mbox, &dur, &mb, &err), MAILBOX_OK);
+        for (size_t i = 0; i < 30; i++)
+            mb->msgs[i].deleted = del[i];
+        commit_ok(mb);
+        mailbox_close(&mb);
+        ck_assert_int_eq(access(journal, F_OK), -1);
+        want = expected_after(data, &idx, del, NULL, &want_len);
+        check_file(want, want_len);
+        free(want);
+        /* Then only the end: a bare truncation. */
+        memset(del, 0, sizeof del);
+        del[29] = true;
+    }
+    mbox_index_free(&idx);
+    free(data);
 }
 END_TEST
 
@@ -441,6 +482,91 @@ START_TEST(changed_behind_our_back)
 }
 END_TEST
 
+/* A spool where the session cannot create files (as for a dotlock):
+ * the commit goes ahead without a journal, so that a user over quota can
+ * still delete mail. */
+START_TEST(commit_without_journal)
+{
+    const struct mailbox_options nodot = {
+        .dotlock = false, .lock_wait_ms = 0, .owner = (uid_t)-1,
+    };
+    struct mbox_index idx;
+    const char *ierr;
+    bool del[3] = { true, false, false };
+    size_t want_len;
+    char *want;
+    int status;
+    pid_t pid;
+
+    ck_assert_int_eq(mbox_index_build(three, strlen(three), 0, &idx, &ierr), 0);
+    unit_write_file(mbox, three, strlen(three));
+    if (geteuid() == 0) {
+        /* Root may create files anywhere: be nobody in root's directory. */
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        ck_assert_int_eq(chown(mbox, 65534, 65534), 0);
+    } else {
+        ck_assert_int_eq(chmod(dir, 0555), 0);
+    }
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct mailbox *mb;
+        char *err;
+
+        if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+            _exit(2);
+        if (access(dir, W_OK) == 0)
+            _exit(3);
+        if (mailbox_open(mbox, &nodot, &mb, &err) != MAILBOX_OK)
+            _exit(4);
+        for (size_t i = 0; i < 3; i++)
+            mb->msgs[i].deleted = del[i];
+        if (mb->drv->commit(mb, &err) != 0)
+            _exit(5);
+        mailbox_close(&mb);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(access(journal, F_OK), -1);
+    want = expected_after(three, &idx, del, NULL, &want_len);
+    check_file(want, want_len);
+    free(want);
+    mbox_index_free(&idx);
+}
+END_TEST
+
+/* A journal that appears between the open and the commit is nobody's
+ * this server knows: nothing is deleted, and it is not overwritten. */
+START_TEST(commit_refused_by_existing_journal)
+{
+    struct mailbox *mb;
+    char *err = NULL;
+    size_t len;
+
+    unit_write_file(mbox, three, strlen(three));
+    mb = open_ok(mbox);
+    unit_write_file(journal, "", 0);
+    mb->msgs[0].deleted = true;
+    ck_assert_int_eq(mb->drv->commit(mb, &err), -1);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, journal));
+    ck_assert_ptr_nonnull(strstr(err, "nothing deleted"));
+    free(err);
+    mailbox_close(&mb);
+    check_file(three, strlen(three));
+    free(unit_read_file(journal, &len));
+    ck_assert_uint_eq(len, 0);
+    /* Empty, it can only be a journal cut short before it was written:
+     * the next open removes it. */
+    mb = open_ok(mbox);
+    ck_assert_uint_eq(mb->count, 3);
+    mailbox_close(&mb);
+    ck_assert_int_eq(access(journal, F_OK), -1);
+}
+END_TEST
+
 START_TEST(missing_file_is_empty)
 {
     struct mailbox *mb = open_ok(mbox);
@@ -564,8 +690,11 @@ Suite *suite_bsd(void)
     tcase_add_test(tc, open_index_send);
     tcase_add_test(tc, commit_random_deletions);
     tcase_add_test(tc, commit_edge_cases);
+    tcase_add_test(tc, durable_commit);
     tcase_add_test(tc, appended_mail_survives);
     tcase_add_test(tc, changed_behind_our_back);
+    tcase_add_test(tc, commit_without_journal);
+    tcase_add_test(tc, commit_refused_by_existing_journal);
     tcase_add_test(tc, missing_file_is_empty);
     tcase_add_test(tc, empty_file);
     tcase_add_test(tc, refusals);

@@ -189,7 +189,10 @@ def commit_survives_kill9(ctx):
                 check.startswith(c.readline(timeout=60), b"+OK", "QUIT")
                 return time.monotonic() - t0
             time.sleep(kill_after)
-            os.kill(child, signal.SIGKILL)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the commit finished first: a valid outcome too
             c.closed_within(10)
         check.true(srv.wait_no_children(10), "killed session not reaped")
         return None
