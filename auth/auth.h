@@ -61,6 +61,9 @@ struct auth_driver {
     /* NULL when the driver cannot verify APOP. */
     enum auth_status (*apop)(const struct auth_request *req,
                              struct auth_result *res, char **error_r);
+    /* When set, whether APOP is usable with this configuration (a driver
+     * whose APOP query is disabled); NULL: usable whenever apop is set. */
+    bool (*can_apop)(void);
     /* Called in a fresh session child; may be NULL. */
     void (*postfork)(void);
     /* Release everything; may be NULL. */

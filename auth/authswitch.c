@@ -149,7 +149,8 @@ void auth_postfork(void)
 bool auth_can_apop(void)
 {
     for (size_t i = 0; i < NDRIVERS; i++)
-        if (enabled[i] && auth_drivers[i]->apop)
+        if (enabled[i] && auth_drivers[i]->apop &&
+            (!auth_drivers[i]->can_apop || auth_drivers[i]->can_apop()))
             return true;
     return false;
 }

@@ -11,6 +11,10 @@ PACKAGES=(
 	libcrypt-dev libssl-dev
 	# optional auth drivers, found by configure: PAM, MariaDB, GDBM
 	libpam0g-dev libmariadb-dev libgdbm-dev
+	# integration tests of the auth drivers: a real PAM stack
+	libpam-wrapper libpam-modules
+	# integration tests of the auth drivers: a real MariaDB server
+	mariadb-server mariadb-client
 	# unit tests; clang builds and the libFuzzer targets
 	check clang libclang-rt-14-dev
 	# integration tests: the harness, real clients, account and process

@@ -62,4 +62,14 @@
 /* Listening sockets the daemon will open. */
 #define MAX_LISTENERS           64
 
+/* The longest a login may wait for the PAM stack, in seconds (less when
+ * timeout-seconds is shorter). A module blocked on an unreachable
+ * directory server rarely recovers within this, and a POP3 client that
+ * has waited this long after PASS is about to give up anyway. */
+#define PAM_MAX_WAIT_SECONDS 30
+
+/* Password prompts answered in one login. A stack of several modules may
+ * each ask once; more than this is a loop, not a configuration. */
+#define PAM_MAX_PROMPTS 8
+
 #endif

@@ -442,6 +442,7 @@ void session_run(int fd, const char *domain, const struct config *cfg,
              (unsigned long long)s.retrieved_bytes, s.deleted_msgs,
              elapsed(&s.started), s.end_reason);
     conn_close(&s.conn);
+    auth_close();       /* say goodbye to databases the drivers opened */
     auth_result_free(&s.auth);
     strfreezero(s.user);
 }
