@@ -15,6 +15,8 @@ PACKAGES=(
 	libpam-wrapper libpam-modules
 	# integration tests of the auth drivers: a real MariaDB server
 	mariadb-server mariadb-client
+	# integration tests of the auth drivers: GDBM files, crypt hashes
+	gdbmtool python3-gdbm openssl
 	# unit tests; clang builds and the libFuzzer targets
 	check clang libclang-rt-14-dev
 	# integration tests: the harness, real clients, account and process

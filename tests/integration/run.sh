@@ -13,4 +13,8 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
-exec python3 -B "$here/itest.py" "$@"
+# Debian's own interpreter, whose modules (dbm.gnu from python3-gdbm) the
+# set-up script installs; another python3 earlier in PATH may lack them.
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+exec "$py" -B "$here/itest.py" "$@"
