@@ -37,25 +37,6 @@ static void flatfile_close(void)
     ff.template = NULL;
 }
 
-/* Whether TEMPLATE refers to $(NAME) or $(NAME[i]), skipping "$$". */
-static bool template_uses(const char *template, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (const char *p = template; *p; p++) {
-        if (p[0] != '$')
-            continue;
-        if (p[1] == '$') {
-            p++;
-            continue;
-        }
-        if (p[1] == '(' && strncmp(p + 2, name, n) == 0
-            && (p[2 + n] == ')' || p[2 + n] == '['))
-            return true;
-    }
-    return false;
-}
-
 /* Report "file:line: directive: MSG" (MSG is consumed) and forget any
  * half-made state. */
 static int init_error(const struct config *cfg, enum cfg_key key,
@@ -117,8 +98,8 @@ static int flatfile_init(const struct config *cfg, char **error_r)
      * which domain it serves, so its lines name local parts: "bob", not
      * "bob@example.com". A single file for every domain must tell them
      * apart, so its lines name the whole user. */
-    ff.by_local_part = template_uses(file, "domain")
-                       || template_uses(file, "local_part");
+    ff.by_local_part = subst_uses(file, "domain")
+                       || subst_uses(file, "local_part");
     ff.permit_empty = cfg_bool(cfg, CFG_PERMIT_EMPTY_PASSWORD);
     return 0;
 }

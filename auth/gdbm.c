@@ -66,25 +66,6 @@ static void gdbm_driver_close(void)
     memset(&gd, 0, sizeof gd);
 }
 
-/* Whether TEMPLATE refers to $(NAME) or $(NAME[i]), skipping "$$". */
-static bool template_uses(const char *template, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (const char *p = template; *p; p++) {
-        if (p[0] != '$')
-            continue;
-        if (p[1] == '$') {
-            p++;
-            continue;
-        }
-        if (p[1] == '(' && strncmp(p + 2, name, n) == 0
-            && (p[2 + n] == ')' || p[2 + n] == '['))
-            return true;
-    }
-    return false;
-}
-
 /* Report "file:line: directive: MSG" (MSG is consumed) and forget any
  * half-made state. */
 static int init_error(const struct config *cfg, enum cfg_key key,
@@ -204,8 +185,8 @@ static int gdbm_driver_init(const struct config *cfg, char **error_r)
     /* The same rule as flat files: a file per domain (or per local part)
      * already says which domain it serves, so it is keyed by local part;
      * one file for every domain is keyed by the whole user name. */
-    gd.by_local_part = template_uses(file, "domain")
-                       || template_uses(file, "local_part");
+    gd.by_local_part = subst_uses(file, "domain")
+                       || subst_uses(file, "local_part");
     gd.permit_empty = cfg_bool(cfg, CFG_PERMIT_EMPTY_PASSWORD);
     gd.persistent = cfg_bool(cfg, CFG_AUTH_GDBM_PERSISTENT);
 

@@ -248,3 +248,21 @@ int subst_check(const char *template, const char **error_r)
 {
     return subst_walk(template, NULL, 0, NULL, error_r);
 }
+
+bool subst_uses(const char *template, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = template; *p; p++) {
+        if (p[0] != '$')
+            continue;
+        if (p[1] == '$') {
+            p++;
+            continue;
+        }
+        if (p[1] == '(' && strncmp(p + 2, name, n) == 0
+            && (p[2 + n] == ')' || p[2 + n] == '['))
+            return true;
+    }
+    return false;
+}

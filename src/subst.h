@@ -3,6 +3,8 @@
 #ifndef TPOP3D_SUBST_H
 #define TPOP3D_SUBST_H
 
+#include <stdbool.h>
+
 #include "strbuf.h"
 
 /* Values for $(user), $(local_part), $(domain), $(home), $(clienthost),
@@ -32,5 +34,9 @@ int subst_expand(const char *template, const struct subst_vars *vars,
 /* Check TEMPLATE's syntax and variable names without values; 0 or -1 with
  * *ERROR_R. Used when the config is loaded. */
 int subst_check(const char *template, const char **error_r);
+
+/* True when TEMPLATE refers to $(NAME) or $(NAME[i]) ("$$" is skipped).
+ * Drivers use it to decide how a per-domain file is keyed. */
+bool subst_uses(const char *template, const char *name);
 
 #endif
