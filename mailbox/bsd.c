@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "log.h"
 #include "mailbox.h"
+#include "mboxcache.h"
 #include "mboxindex.h"
 #include "xalloc.h"
 
@@ -26,7 +27,8 @@ struct bsd {
     struct mbox_lock lock;
     char *map;              /* the indexed bytes, NULL when there are none */
     size_t maplen;
-    uint64_t *raw;          /* From_ offsets, count + 1 (mboxindex.h) */
+    bool crlf;              /* as the index found it (mboxindex.h) */
+    char *cache_path;       /* the mailspool-index cache, or NULL */
     bool committed;         /* the file no longer matches the index */
     bool durable;           /* flush a commit to disk before it returns */
 };
@@ -60,6 +62,69 @@ static bool path_is_clean(const char *path)
         p += n;
     }
     return true;
+}
+
+/* Where message I's raw region (mboxindex.h) starts: its From_ line. */
+static uint64_t raw_start(const struct mailbox *mb, size_t i)
+{
+    return mailbox_msg_from(&mb->msgs[i]);
+}
+
+/* Where message I's raw region ends: the next From_ line, or the end. */
+static uint64_t raw_end(const struct mailbox *mb, size_t i)
+{
+    const struct bsd *b = mb->priv;
+
+    return i + 1 < mb->count ? raw_start(mb, i + 1) : b->maplen;
+}
+
+/* Index the mapped file, through the cache when there is one: an
+ * unchanged mailbox is not read at all, one that grew only from its last
+ * cached message on. A cache that cannot be used or written is only worth
+ * a notice: the index is made from the file as without one. */
+static int index_mapped(struct bsd *b, const char *path,
+                        const struct mailbox_options *opts,
+                        const struct stat *sb, struct mbox_index *idx,
+                        const char **error_r)
+{
+    unsigned flags = opts->use_x_uidl ? MBOX_INDEX_X_UIDL : 0;
+    enum mbox_cache_result cr = MBOX_CACHE_MISS;
+    const char *why = "";
+    uint64_t start = 0;
+    char *err = NULL;
+    int r;
+
+    if (opts->index_template && b->maplen > 0) {
+        b->cache_path = mbox_cache_path(opts->index_template, path, &why);
+        if (!b->cache_path)
+            log_notice("%s: mailspool-index: %s", path, why);
+    }
+    if (b->cache_path) {
+        cr = mbox_cache_load(b->cache_path, sb, b->map, b->maplen, flags,
+                             idx, &start, &why);
+        if (cr == MBOX_CACHE_MISS && *why)
+            log_notice("%s: ignoring it (%s)", b->cache_path, why);
+    }
+    if (cr == MBOX_CACHE_HIT)
+        return 0;
+    if (b->map)
+        madvise(b->map, b->maplen, MADV_SEQUENTIAL);
+    if (cr == MBOX_CACHE_GREW)
+        r = mbox_index_extend(b->map, b->maplen, (size_t)start, flags, idx,
+                              error_r);
+    else
+        r = -1;
+    if (r < 0)
+        r = mbox_index_build(b->map, b->maplen, 0, flags, idx, error_r);
+    if (b->map)
+        madvise(b->map, b->maplen, MADV_NORMAL);
+    if (r == 0 && b->cache_path
+        && mbox_cache_store(b->cache_path, sb, b->map, b->maplen, flags, idx,
+                            &err) < 0) {
+        log_notice("mailspool-index: %s", err);
+        free(err);
+    }
+    return r;
 }
 
 static enum mailbox_status bsd_open(const char *path,
@@ -161,20 +226,20 @@ static enum mailbox_status bsd_open(const char *path,
             goto out_unlock;
         }
         b->map = m;
-        madvise(b->map, b->maplen, MADV_SEQUENTIAL);
     }
-    if (mbox_index_build(b->map, b->maplen, 0, &idx, &ierr) < 0) {
+    if (index_mapped(b, path, opts, &sb, &idx, &ierr) < 0) {
         *error_r = xasprintf("%s: %s", path, ierr);
         st = MAILBOX_PERMFAIL;
         goto out_unmap;
     }
-    if (b->map)
-        madvise(b->map, b->maplen, MADV_NORMAL);
 
-    b->raw = idx.raw;
+    /* The index's arrays become the mailbox's: one copy only. */
+    b->crlf = idx.crlf;
     *mb_r = bsd_new(path, b);
     (*mb_r)->msgs = idx.msgs;
     (*mb_r)->count = idx.count;
+    (*mb_r)->xuidl = idx.xuidl;
+    (*mb_r)->xuidl_count = idx.xuidl_count;
     return MAILBOX_OK;
 
 out_unmap:
@@ -183,6 +248,7 @@ out_unmap:
 out_unlock:
     mbox_unlock(&b->lock);
 out_free:
+    free(b->cache_path);
     free(b);
 out_close:
     close(fd);
@@ -192,12 +258,13 @@ out_close:
 static int bsd_send(struct mailbox *mb, size_t i, long lines, struct conn *c)
 {
     struct bsd *b = mb->priv;
-    const struct mailbox_msg *m;
+    uint64_t off, len;
 
     if (i >= mb->count || b->committed)
         return -1;
-    m = &mb->msgs[i];
-    return msg_write(c, b->map + m->offset, (size_t)m->length, lines);
+    mbox_msg_text(b->map, raw_start(mb, i), raw_end(mb, i),
+                  b->crlf, &off, &len);
+    return msg_write(c, b->map + off, (size_t)len, lines);
 }
 
 static int write_all(int fd, const char *p, size_t n, uint64_t off)
@@ -273,7 +340,7 @@ static int commit_direct(struct mailbox *mb, size_t first, char **error_r)
     char *buf;
 
     buf = xmalloc(BSD_COPY_CHUNK);
-    dst = b->raw[first];
+    dst = raw_start(mb, first);
     for (i = first; i < mb->count; i = j) {
         while (i < mb->count && mb->msgs[i].deleted)
             i++;
@@ -281,9 +348,10 @@ static int commit_direct(struct mailbox *mb, size_t first, char **error_r)
             ;
         if (i == j)
             break;
-        if (move_mapped(b, buf, b->raw[i], dst, b->raw[j] - b->raw[i]) < 0)
+        if (move_mapped(b, buf, raw_start(mb, i), dst,
+                        raw_end(mb, j - 1) - raw_start(mb, i)) < 0)
             goto fail;
-        dst += b->raw[j] - b->raw[i];
+        dst += raw_end(mb, j - 1) - raw_start(mb, i);
     }
     /* Mail appended since the open, if a locker let anything through. */
     tail = move_tail(b, buf, b->maplen, dst);
@@ -352,20 +420,26 @@ static int bsd_commit(struct mailbox *mb, char **error_r)
         return -1;
     }
     for (i = 0; i < mb->count; i++) {
-        if (memcmp(b->map + b->raw[i], "From ", 5) != 0) {
+        if (b->maplen - raw_start(mb, i) < 5
+            || memcmp(b->map + raw_start(mb, i), "From ", 5) != 0) {
             *error_r = xasprintf("%s: changed since it was opened (message "
                                  "%zu no longer starts at offset %llu); "
                                  "nothing deleted", mb->path, i + 1,
-                                 (unsigned long long)b->raw[i]);
+                                 (unsigned long long)raw_start(mb, i));
             return -1;
         }
     }
 
     b->committed = true;
-    journal_plan_init(&plan, b->raw[first], (uint64_t)sb.st_size);
+    /* The cache describes the old layout; the next open makes a new one. */
+    if (b->cache_path)
+        unlink(b->cache_path);
+    journal_plan_init(&plan, raw_start(mb, first),
+                      (uint64_t)sb.st_size);
     for (i = first; i < mb->count; i++)
         if (!mb->msgs[i].deleted)
-            journal_plan_keep(&plan, b->raw[i], b->raw[i + 1] - b->raw[i]);
+            journal_plan_keep(&plan, raw_start(mb, i),
+                              raw_end(mb, i) - raw_start(mb, i));
     /* Mail appended since the open, if a locker let anything through. */
     journal_plan_keep(&plan, b->maplen, (uint64_t)sb.st_size - b->maplen);
 
@@ -409,9 +483,12 @@ static void bsd_close(struct mailbox *mb)
         mbox_unlock(&b->lock);
         if (b->fd >= 0)
             close(b->fd);
-        free(b->raw);
+        free(b->cache_path);
         free(b);
     }
+    for (size_t k = 0; k < mb->xuidl_count; k++)
+        free(mb->xuidl[k].value);
+    free(mb->xuidl);
     free(mb->msgs);
     free(mb->path);
     free(mb);

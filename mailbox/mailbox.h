@@ -11,14 +11,49 @@
 
 #include "limits.h"
 
+/* Bytes of the digest a generated UIDL is the hex of (MD5). */
+#define MAILBOX_DIGEST_LEN 16
+
 struct conn;
 
+/* Largest mailbox file offset a message record holds (1 TiB). */
+#define MAILBOX_FROM_MAX (((uint64_t)1 << 40) - 1)
+/* Largest duplicate counter: more copies of one message than this make
+ * the mailbox unservable (its UIDLs could not all be unique). */
+#define MAILBOX_DUP_MAX ((1u << 21) - 1)
+
+/* One message: 28 bytes, so that a session on a mailbox of 100,000
+ * messages stays within 4 MB. What can be found again cheaply from the
+ * file (where the served text starts and ends) is not stored. */
 struct mailbox_msg {
-    uint64_t offset;        /* file offset of the first byte served */
-    uint64_t length;        /* bytes in the file that are served */
-    uint64_t size;          /* octets RETR sends before dot-stuffing */
-    char uidl[UIDL_MAX_LEN + 1];
-    bool deleted;           /* marked by DELE, cleared by RSET */
+    unsigned char digest[MAILBOX_DIGEST_LEN];   /* MD5 the UIDL is made of */
+    uint32_t size;          /* octets RETR sends before dot-stuffing; a
+                               message that would need more is refused */
+    uint32_t from_lo;       /* with from_hi: the file offset of its From_
+                               line; use mailbox_msg_from() */
+    uint32_t from_hi : 8;
+    uint32_t dup : 21;      /* 0, or n >= 2: the UIDL is digest ".n" */
+    uint32_t deleted : 1;   /* marked by DELE, cleared by RSET */
+    uint32_t has_xuidl : 1; /* has a valid X-UIDL: value, in mailbox.xuidl */
+    uint32_t use_xuidl : 1; /* ... which is its UIDL (unique) */
+};
+
+static inline uint64_t mailbox_msg_from(const struct mailbox_msg *m)
+{
+    return (uint64_t)m->from_hi << 32 | m->from_lo;
+}
+
+/* FROM <= MAILBOX_FROM_MAX. */
+static inline void mailbox_msg_set_from(struct mailbox_msg *m, uint64_t from)
+{
+    m->from_lo = (uint32_t)from;
+    m->from_hi = (uint32_t)(from >> 32) & 0xff;
+}
+
+/* An X-UIDL: header value, kept apart because few messages have one. */
+struct mailbox_xuidl {
+    size_t i;               /* the message */
+    char *value;            /* 1..UIDL_MAX_LEN printable characters */
 };
 
 struct mailbox {
@@ -26,8 +61,17 @@ struct mailbox {
     char *path;
     struct mailbox_msg *msgs;
     size_t count;           /* messages, deleted ones included */
+    struct mailbox_xuidl *xuidl;    /* xuidl_count entries, by message */
+    size_t xuidl_count;
     void *priv;             /* the driver's */
 };
+
+/* The UIDL of message I of MB, in BUF or in MB (valid until MB is closed). */
+const char *mailbox_uidl(const struct mailbox *mb, size_t i,
+                         char buf[UIDL_MAX_LEN + 1]);
+/* The X-UIDL value of message I (NULL when it has none). */
+const char *mailbox_xuidl_find(const struct mailbox_xuidl *xu, size_t n,
+                               size_t i);
 
 enum mailbox_status {
     MAILBOX_OK,

@@ -2,6 +2,7 @@
 /* mboxindex.c: one pass over an mbox in memory: message boundaries, sizes
  * and UIDLs, with the original tpop3d's separators and digests. */
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,38 +80,129 @@ static void scan_message(const char *base, size_t len, size_t body,
     sp->size = (sp->end - body) + bare;
 }
 
-static void hex_digest(char *out, const unsigned char *md, unsigned n)
+/* The first X-UIDL: header of the header section of the text at P (N
+ * bytes), trimmed; false when there is none or it is not valid. */
+static bool find_xuidl(const char *p, size_t n, const char **v_r,
+                       size_t *vn_r)
 {
-    static const char hex[] = "0123456789abcdef";
+    const char *end = p + (n < MBOX_XUIDL_SCAN ? n : MBOX_XUIDL_SCAN);
 
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end, *v;
+
+        if (le > p && le[-1] == '\r')
+            le--;
+        if (le == p)
+            return false;       /* the blank line ends the headers */
+        if (le - p >= 7 && strncasecmp(p, "X-UIDL:", 7) == 0) {
+            v = p + 7;
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            while (le > v && (le[-1] == ' ' || le[-1] == '\t'))
+                le--;
+            if (!mbox_xuidl_valid(v, (size_t)(le - v)))
+                return false;
+            *v_r = v;
+            *vn_r = (size_t)(le - v);
+            return true;
+        }
+        if (!nl)
+            return false;
+        p = nl + 1;
     }
-    out[2 * n] = '\0';
+    return false;
+}
+
+bool mbox_xuidl_valid(const char *v, size_t n)
+{
+    if (n < 1 || n > UIDL_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e)
+            return false;
+    return true;
+}
+
+void mbox_msg_text(const char *base, uint64_t from, uint64_t next, bool crlf,
+                   uint64_t *off_r, uint64_t *len_r)
+{
+    const char *nl = memchr(base + from, '\n', (size_t)(next - from));
+    uint64_t body, end = next;
+
+    if (!nl) {
+        /* A From_ line cut off at the end: no text. */
+        *off_r = next;
+        *len_r = 0;
+        return;
+    }
+    body = (uint64_t)(nl - base) + 1;
+    /* The raw region ends in the separating (or final) blank line, when
+     * there is one; base[body - 1] is the From_ line's newline, so the
+     * look-behind stays inside the region. */
+    if (next > body && base[next - 1] == '\n') {
+        uint64_t q = next - 1;
+
+        if (base[q - 1] == '\n')
+            end = q;
+        else if (crlf && q - 1 >= body && base[q - 1] == '\r'
+                 && base[q - 2] == '\n')
+            end = q - 1;
+    }
+    *off_r = body;
+    *len_r = end - body;
+}
+
+static void xuidl_add(struct mbox_index *idx, size_t i, const char *v,
+                      size_t n)
+{
+    if (idx->xuidl_count == idx->xuidl_cap) {
+        idx->xuidl_cap = idx->xuidl_cap ? 2 * idx->xuidl_cap : 16;
+        idx->xuidl = xreallocarray(idx->xuidl, idx->xuidl_cap,
+                                   sizeof *idx->xuidl);
+    }
+    idx->xuidl[idx->xuidl_count].i = i;
+    idx->xuidl[idx->xuidl_count].value = xstrndup(v, n);
+    idx->xuidl_count++;
 }
 
 int mbox_index_build(const char *base, size_t len, size_t start,
-                     struct mbox_index *idx, const char **error_r)
+                     unsigned flags, struct mbox_index *idx,
+                     const char **error_r)
+{
+    memset(idx, 0, sizeof *idx);
+    return mbox_index_extend(base, len, start, flags, idx, error_r);
+}
+
+int mbox_index_extend(const char *base, size_t len, size_t start,
+                      unsigned flags, struct mbox_index *idx,
+                      const char **error_r)
 {
     EVP_MD_CTX *ctx = NULL;
     MD5_HANDLE *md5 = NULL;
-    size_t cap, from;
+    size_t from;
     int ret = -1;
 
-    memset(idx, 0, sizeof *idx);
+    idx->end = len;
     if (start > len) {
         *error_r = "index start beyond the end of the data";
-        return -1;
+        goto out;
     }
+    /* The head must end where the new part starts. */
+    while (idx->xuidl_count > 0
+           && idx->xuidl[idx->xuidl_count - 1].i >= idx->count)
+        free(idx->xuidl[--idx->xuidl_count].value);
     if (start == len) {
-        idx->raw = xcalloc(1, sizeof *idx->raw);
-        idx->raw[0] = len;
-        return 0;
+        ret = 0;
+        goto out;
+    }
+    if (len - 1 > MAILBOX_FROM_MAX) {
+        *error_r = "mailbox over 1 TB";
+        goto out;
     }
     if (len - start < 5 || memcmp(base + start, "From ", 5) != 0) {
         *error_r = "not an mbox: data does not start with a \"From \" line";
-        return -1;
+        goto out;
     }
 
     md5 = md5_get();
@@ -121,15 +213,16 @@ int mbox_index_build(const char *base, size_t len, size_t start,
     }
 
     {
-        const char *nl = memchr(base + start, '\n', len - start);
-        idx->crlf = nl && nl > base + start && nl[-1] == '\r';
+        const char *nl = memchr(base, '\n', len);
+        idx->crlf = nl && nl > base && nl[-1] == '\r';
     }
 
-    /* Most mailboxes hold messages of a few kilobytes; start there and
-     * let the arrays double. */
-    cap = (len - start) / 4096 + 16;
-    idx->msgs = xreallocarray(NULL, cap, sizeof *idx->msgs);
-    idx->raw = xreallocarray(NULL, cap + 1, sizeof *idx->raw);
+    if (idx->cap == 0) {
+        /* Most mailboxes hold messages of a few kilobytes; start there
+         * and let the array grow. */
+        idx->cap = (len - start) / 4096 + 16;
+        idx->msgs = xreallocarray(idx->msgs, idx->cap, sizeof *idx->msgs);
+    }
 
     for (from = start; from < len; ) {
         struct mailbox_msg *m;
@@ -139,27 +232,30 @@ int mbox_index_build(const char *base, size_t len, size_t start,
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned dlen = 0;
 
-        if (idx->count == cap) {
-            cap *= 2;
-            idx->msgs = xreallocarray(idx->msgs, cap, sizeof *idx->msgs);
-            idx->raw = xreallocarray(idx->raw, cap + 1, sizeof *idx->raw);
+        if (idx->count == idx->cap) {
+            /* Half again, not double: the array is most of a session's
+             * memory. */
+            idx->cap += idx->cap / 2 + 16;
+            idx->msgs = xreallocarray(idx->msgs, idx->cap, sizeof *idx->msgs);
         }
 
         if (nl) {
             body = (size_t)(nl - base) + 1;
             scan_message(base, len, body, idx->crlf, &sp);
         } else {
-            /* A From_ line cut off at the end: a message with no text. */
             body = sp.end = sp.next = len;
             sp.size = 0;
         }
         next = sp.next;
+        if (sp.size > UINT32_MAX) {
+            *error_r = "a message is over 4 GB on the wire: not servable";
+            goto out;
+        }
 
         m = &idx->msgs[idx->count];
         memset(m, 0, sizeof *m);
-        m->offset = body;
-        m->length = sp.end - body;
-        m->size = sp.size;
+        mailbox_msg_set_from(m, from);
+        m->size = (uint32_t)sp.size;
 
         hashlen = next - from;
         if (hashlen > MBOX_UIDL_BYTES)
@@ -167,87 +263,196 @@ int mbox_index_build(const char *base, size_t len, size_t start,
         if (!EVP_DigestInit_ex(ctx, md5, NULL)
             || !EVP_DigestUpdate(ctx, base + from, hashlen)
             || !EVP_DigestFinal_ex(ctx, digest, &dlen)
-            || dlen * 2 > UIDL_MAX_LEN) {
+            || dlen != MAILBOX_DIGEST_LEN) {
             *error_r = "MD5 digest failed";
             goto out;
         }
-        hex_digest(m->uidl, digest, dlen);
+        memcpy(m->digest, digest, MAILBOX_DIGEST_LEN);
 
-        idx->raw[idx->count++] = from;
+        if (flags & MBOX_INDEX_X_UIDL) {
+            const char *v;
+            size_t vn;
+
+            if (find_xuidl(base + body, sp.end - body, &v, &vn)) {
+                m->has_xuidl = 1;
+                xuidl_add(idx, idx->count, v, vn);
+            }
+        }
+        idx->count++;
         from = next;
     }
-    idx->raw[idx->count] = len;
-    mbox_uidl_unique(idx->msgs, idx->count);
     ret = 0;
 
 out:
     EVP_MD_CTX_free(ctx);
     md5_put(md5);
-    if (ret < 0)
+    if (ret < 0) {
         mbox_index_free(idx);
-    return ret;
+        return -1;
+    }
+    /* Give back the slack: the array lives as long as the session. */
+    if (idx->count < idx->cap && idx->count > 0) {
+        idx->msgs = xreallocarray(idx->msgs, idx->count, sizeof *idx->msgs);
+        idx->cap = idx->count;
+    }
+    if (!mbox_uidl_unique(idx->msgs, idx->count, idx->xuidl,
+                          idx->xuidl_count)) {
+        *error_r = "too many copies of one message for unique UIDLs";
+        mbox_index_free(idx);
+        return -1;
+    }
+    return 0;
 }
 
 void mbox_index_free(struct mbox_index *idx)
 {
+    for (size_t i = 0; i < idx->xuidl_count; i++)
+        free(idx->xuidl[i].value);
+    free(idx->xuidl);
     free(idx->msgs);
-    free(idx->raw);
     memset(idx, 0, sizeof *idx);
 }
 
-struct uidl_ref {
-    size_t keylen;      /* the UIDL up to its first '.' */
-    size_t i;           /* position in the mailbox */
-    const char *key;
-};
+static const struct mailbox_msg *sort_msgs;
 
-static int uidl_ref_cmp(const void *a, const void *b)
+/* By digest, then file position. */
+static int by_digest(const void *a, const void *b)
 {
-    const struct uidl_ref *x = a, *y = b;
-    size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-    int c = memcmp(x->key, y->key, n);
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = memcmp(sort_msgs[x].digest, sort_msgs[y].digest,
+                   MAILBOX_DIGEST_LEN);
 
     if (c)
         return c;
-    if (x->keylen != y->keylen)
-        return x->keylen < y->keylen ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    return x < y ? -1 : x > y;
 }
 
-/* Room for "." and the decimal digits of any size_t. */
-#define UIDL_SUFFIX_MAX 21
+static const struct mailbox_xuidl *sort_xu;
 
-void mbox_uidl_unique(struct mailbox_msg *msgs, size_t count)
+/* By value, then file position. */
+static int by_value(const void *a, const void *b)
 {
-    struct uidl_ref *refs;
-    size_t i, j;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sort_xu[x].value, sort_xu[y].value);
+
+    if (c)
+        return c;
+    return sort_xu[x].i < sort_xu[y].i ? -1 : sort_xu[x].i > sort_xu[y].i;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Whether V has the form of a generated UIDL and one of MSGS (ORDER sorted
+ * by digest) has it. */
+static bool is_generated(const char *v, const struct mailbox_msg *msgs,
+                         const size_t *order, size_t count)
+{
+    unsigned char d[MAILBOX_DIGEST_LEN];
+    unsigned long long dup = 0;
+    size_t lo = 0, hi = count;
+
+    for (int k = 0; k < 2 * MAILBOX_DIGEST_LEN; k++) {
+        int h = hexval((unsigned char)v[k]);
+
+        if (h < 0)
+            return false;
+        if (k % 2 == 0)
+            d[k / 2] = (unsigned char)(h << 4);
+        else
+            d[k / 2] |= (unsigned char)h;
+    }
+    v += 2 * MAILBOX_DIGEST_LEN;
+    if (*v == '.') {
+        /* Exactly as printed: digits, no leading zero, at least 2. */
+        if (v[1] < '1' || v[1] > '9')
+            return false;
+        for (v++; *v >= '0' && *v <= '9'; v++) {
+            dup = dup * 10 + (unsigned)(*v - '0');
+            if (dup > MAILBOX_DUP_MAX)
+                return false;
+        }
+        if (*v || dup < 2)
+            return false;
+    } else if (*v) {
+        return false;
+    }
+    /* The first message with digest D, then its duplicates in order: the
+     * one with counter DUP (>= 2) is DUP - 1 places after it. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (memcmp(msgs[order[mid]].digest, d, sizeof d) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (dup >= 2)
+        lo += (size_t)dup - 1;
+    return lo < count && memcmp(msgs[order[lo]].digest, d, sizeof d) == 0;
+}
+
+bool mbox_uidl_unique(struct mailbox_msg *msgs, size_t count,
+                      const struct mailbox_xuidl *xu, size_t xn)
+{
+    size_t *order, i, j;
+    bool ok = true;
 
     if (count == 0)
-        return;
-    refs = xreallocarray(NULL, count, sizeof *refs);
+        return true;
+    order = xreallocarray(NULL, count, sizeof *order);
     for (i = 0; i < count; i++) {
-        char *u = msgs[i].uidl;
-        size_t k = strcspn(u, ".");
-
-        /* Leave room for a suffix; a 32-digit digest always has it. */
-        if (k > UIDL_MAX_LEN - UIDL_SUFFIX_MAX)
-            k = UIDL_MAX_LEN - UIDL_SUFFIX_MAX;
-        u[k] = '\0';
-        refs[i].keylen = k;
-        refs[i].i = i;
-        refs[i].key = u;
+        order[i] = i;
+        msgs[i].use_xuidl = 0;
     }
-    qsort(refs, count, sizeof *refs, uidl_ref_cmp);
-
+    sort_msgs = msgs;
+    qsort(order, count, sizeof *order, by_digest);
     for (i = 0; i < count; i = j) {
-        for (j = i + 1; j < count && refs[j].keylen == refs[i].keylen
-             && memcmp(refs[j].key, refs[i].key, refs[i].keylen) == 0; j++) {
-            char *u = msgs[refs[j].i].uidl;
-            size_t k = refs[j].keylen;
-
-            /* k <= UIDL_MAX_LEN - UIDL_SUFFIX_MAX, so this never cuts. */
-            snprintf(u + k, sizeof msgs->uidl - k, ".%zu", j - i + 1);
+        msgs[order[i]].dup = 0;
+        for (j = i + 1; j < count && memcmp(msgs[order[j]].digest,
+                                            msgs[order[i]].digest,
+                                            MAILBOX_DIGEST_LEN) == 0; j++) {
+            if (j - i + 1 > MAILBOX_DUP_MAX)
+                ok = false;
+            msgs[order[j]].dup = (uint32_t)(j - i + 1) & MAILBOX_DUP_MAX;
         }
     }
-    free(refs);
+
+    if (xn > 0) {
+        size_t *vo = xreallocarray(NULL, xn, sizeof *vo);
+
+        for (i = 0; i < xn; i++)
+            vo[i] = i;
+        sort_xu = xu;
+        qsort(vo, xn, sizeof *vo, by_value);
+        for (i = 0; i < xn; i = j) {
+            bool taken = false;
+
+            /* Equal values in file order: the first one not clashing with
+             * a generated UIDL wins. */
+            for (j = i; j < xn && strcmp(xu[vo[j]].value,
+                                         xu[vo[i]].value) == 0; j++) {
+                size_t m = xu[vo[j]].i;
+
+                if (taken || m >= count)
+                    continue;
+                if (j == i && is_generated(xu[vo[i]].value, msgs, order,
+                                           count))
+                    taken = true;   /* the generated one has it */
+                else {
+                    msgs[m].use_xuidl = 1;
+                    taken = true;
+                }
+            }
+        }
+        free(vo);
+    }
+    free(order);
+    return ok;
 }

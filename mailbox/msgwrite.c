@@ -1,10 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* msgwrite.c: a stored message as RETR and TOP send it, rewritten straight
- * into the connection's output buffer. */
+/* msgwrite.c: a stored message as UIDL, RETR and TOP present it: its
+ * unique ID, and its text rewritten straight into the connection's output
+ * buffer. */
+#include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
 #include "mailbox.h"
+
+const char *mailbox_xuidl_find(const struct mailbox_xuidl *xu, size_t n,
+                               size_t i)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (xu[mid].i < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && xu[lo].i == i ? xu[lo].value : NULL;
+}
+
+const char *mailbox_uidl(const struct mailbox *mb, size_t i,
+                         char buf[UIDL_MAX_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    const struct mailbox_msg *m = &mb->msgs[i];
+    char *o = buf;
+
+    if (m->use_xuidl) {
+        const char *v = mailbox_xuidl_find(mb->xuidl, mb->xuidl_count, i);
+
+        if (v)
+            return v;
+    }
+    for (size_t k = 0; k < MAILBOX_DIGEST_LEN; k++) {
+        *o++ = hex[m->digest[k] >> 4];
+        *o++ = hex[m->digest[k] & 15];
+    }
+    /* 32 digits, "." and at most 7 digits of the 21-bit counter: within
+     * UIDL_MAX_LEN. */
+    if (m->dup >= 2)
+        snprintf(o, (size_t)(buf + UIDL_MAX_LEN + 1 - o), ".%u",
+                 (unsigned)m->dup);
+    else
+        *o = '\0';
+    return buf;
+}
 
 uint64_t msg_wire_size(const char *data, size_t len)
 {

@@ -41,6 +41,7 @@ static enum pop3_outcome cmd_stat(struct session *s, struct pop3_cmd *cmd)
 static int scan_body(struct session *s, size_t uidl, long lines)
 {
     struct conn *c = &s->conn;
+    char buf[UIDL_MAX_LEN + 1];
 
     (void)lines;
     for (size_t i = 0; i < s->mb->count; i++) {
@@ -49,7 +50,7 @@ static int scan_body(struct session *s, size_t uidl, long lines)
         if (m->deleted)
             continue;
         if (uidl)
-            conn_printf(c, "%zu %s\r\n", i + 1, m->uidl);
+            conn_printf(c, "%zu %s\r\n", i + 1, mailbox_uidl(s->mb, i, buf));
         else
             conn_printf(c, "%zu %llu\r\n", i + 1, (unsigned long long)m->size);
     }
@@ -60,6 +61,7 @@ static enum pop3_outcome list_or_uidl(struct session *s, struct pop3_cmd *cmd,
                                       bool uidl)
 {
     struct mailbox_msg *m;
+    char buf[UIDL_MAX_LEN + 1];
     size_t i;
 
     if (cmd->argc == 0) {
@@ -75,7 +77,7 @@ static enum pop3_outcome list_or_uidl(struct session *s, struct pop3_cmd *cmd,
     if (!(m = live_msg(s, cmd->argv[0], &i)))
         return POP_ERR;
     if (uidl)
-        session_reply(s, NULL, "%zu %s", i + 1, m->uidl);
+        session_reply(s, NULL, "%zu %s", i + 1, mailbox_uidl(s->mb, i, buf));
     else
         session_reply(s, NULL, "%zu %llu", i + 1, (unsigned long long)m->size);
     return POP_OK;

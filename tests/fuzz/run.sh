@@ -18,14 +18,16 @@ if [ ! -f Makefile ]; then
     "$src/configure" CC=clang CFLAGS="$flags -fsanitize=fuzzer-no-link" >/dev/null
 fi
 make -s libtpop3d.a >/dev/null
+# The libraries configure found for the drivers built into libtpop3d.a.
+libs=$(sed -n 's/^\(LIBS\|CRYPTO_LIBS\|GDBM_LIBS\|MYSQL_LIBS\|PAM_LIBS\) = //p' Makefile | tr '\n' ' ')
 
-targets=(command config subst listenaddr username mboxindex)
+targets=(command config subst listenaddr username mboxindex journal)
 failed=0
 for t in "${targets[@]}"; do
     [ -f "$src/tests/fuzz/fuzz_$t.c" ] || continue
     clang $flags -fsanitize=fuzzer -std=gnu11 -include autoconfig.h -iquote . \
         -iquote "$src/src" -iquote "$src/auth" -iquote "$src/mailbox" \
-        "$src/tests/fuzz/fuzz_$t.c" libtpop3d.a -lcrypto -lcrypt -o "fuzz_$t"
+        "$src/tests/fuzz/fuzz_$t.c" libtpop3d.a $libs -lcrypto -lcrypt -o "fuzz_$t"
     mkdir -p "corpus_$t"
     if [ -d "$src/tests/fuzz/seeds/$t" ]; then
         cp -n "$src/tests/fuzz/seeds/$t"/* "corpus_$t"/ 2>/dev/null || true

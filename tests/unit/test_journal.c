@@ -334,6 +334,12 @@ struct box {
     bool *del;
 };
 
+/* Where message I's raw region starts (I == count: the end of the data). */
+static uint64_t raw_at(const struct mbox_index *idx, size_t i)
+{
+    return i < idx->count ? mailbox_msg_from(&idx->msgs[i]) : idx->end;
+}
+
 /* N messages of random sizes up to about MAXLINES lines, all different;
  * small ones make small gaps and so many steps. */
 static void box_make(struct box *b, size_t n, size_t maxlines)
@@ -361,7 +367,7 @@ static void box_make(struct box *b, size_t n, size_t maxlines)
         }
         b->len += (size_t)snprintf(b->data + b->len, cap - b->len, "\n");
     }
-    ck_assert_int_eq(mbox_index_build(b->data, b->len, 0, &b->idx, &ierr), 0);
+    ck_assert_int_eq(mbox_index_build(b->data, b->len, 0, 0, &b->idx, &ierr), 0);
     ck_assert_uint_eq(b->idx.count, n);
     b->del = calloc(n, sizeof *b->del);
 }
@@ -395,8 +401,8 @@ static char *box_result(const struct box *b, bool undone, const char *late,
 
     for (size_t i = 0; i < b->idx.count; i++)
         if (undone || !b->del[i])
-            o = mempcpy(o, b->data + b->idx.raw[i],
-                        b->idx.raw[i + 1] - b->idx.raw[i]);
+            o = mempcpy(o, b->data + raw_at(&b->idx, i),
+                        raw_at(&b->idx, i + 1) - raw_at(&b->idx, i));
     if (llen)
         o = mempcpy(o, late, llen);
     *len_r = (size_t)(o - out);
@@ -412,11 +418,11 @@ static uint64_t box_chunks(const struct box *b)
 
     while (first < b->idx.count && !b->del[first])
         first++;
-    journal_plan_init(&p, b->idx.raw[first], b->len);
+    journal_plan_init(&p, raw_at(&b->idx, first), b->len);
     for (size_t i = first; i < b->idx.count; i++)
         if (!b->del[i])
-            journal_plan_keep(&p, b->idx.raw[i],
-                              b->idx.raw[i + 1] - b->idx.raw[i]);
+            journal_plan_keep(&p, raw_at(&b->idx, i),
+                              raw_at(&b->idx, i + 1) - raw_at(&b->idx, i));
     for (size_t i = 0; i < p.count; i++) {
         uint64_t gap = p.ranges[i].src - p.ranges[i].dst;
         uint64_t c = gap < JOURNAL_CHUNK_MAX ? gap : JOURNAL_CHUNK_MAX;
