@@ -257,7 +257,10 @@ static enum auth_status db_lookup(GDBM_FILE db, const char *path,
                              "%d bytes", path, AUTH_GDBM_MAX_VALUE - 1);
         return AUTH_NO;
     }
-    *hash_r = xstrndup(v.dptr, len);
+    /* Not strndup: the value need not contain a NUL at all. */
+    *hash_r = xmalloc(len + 1);
+    memcpy(*hash_r, v.dptr, len);
+    (*hash_r)[len] = '\0';
     freezero(v.dptr, (size_t)v.dsize);
     return AUTH_OK;
 }

@@ -154,8 +154,12 @@ if os.getpgrp() != os.getpid():
     problems.append("not in its own process group")
 status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
 # Python itself ignores SIGPIPE and SIGXFSZ; nothing else may be ignored or
-# blocked.
-ign = int(status["SigIgn"], 16) & ~((1 << (13 - 1)) | (1 << (25 - 1)))
+# blocked. Signals 32 and 33 are glibc's own (thread cancellation, set*id):
+# no program can change them through the C library, glibc installs its own
+# handlers for them in any program that needs them, and a daemon started
+# from a shell that ignored them inherits that.
+ign = int(status["SigIgn"], 16) & ~((1 << (13 - 1)) | (1 << (25 - 1))
+                                     | (1 << (32 - 1)) | (1 << (33 - 1)))
 if ign or int(status["SigBlk"], 16):
     problems.append("signals ignored %x blocked %s" % (ign, status["SigBlk"].strip()))
 req = read_request()
