@@ -4,8 +4,9 @@
 # the packages, then builds twice out of tree -- gcc with -Werror, and gcc
 # with -Werror plus AddressSanitizer and UndefinedBehaviorSanitizer -- and
 # runs the unit tests (make check) and the integration tests (make
-# integration: the real daemon with real clients) on both; then make
-# distcheck, a clang build with its unit tests, and a short run of every
+# integration: the real daemon with real clients) on both, and the crash
+# soak (make soak: killed commits of a 100 MB mailbox) on the first; then
+# make distcheck, a clang build with its unit tests, and a short run of every
 # fuzz target. The last line is "N passed, N failed": the integration
 # tests of both builds, with one more failure for each other step that
 # failed. Exits 0 only when everything passed.
@@ -133,6 +134,7 @@ if build gcc CC=gcc --enable-werror; then
 		suite_log "$builds/gcc/test-suite.log"
 fi
 integration integration-gcc "$builds/gcc"
+step soak-gcc 300 make -C "$builds/gcc" soak
 
 note "gcc, -Werror, ASan + UBSan"
 if build asan CC=gcc --enable-werror --enable-sanitizers; then
