@@ -9,7 +9,7 @@ top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 banned='sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets|sscanf|inet_ntoa'
 
 files=
-for d in src auth mailbox onlogin tests/unit tests/fuzz tests/soak; do
+for d in src auth mailbox onlogin tests/unit tests/fuzz tests/soak bench; do
     [ -d "$top_srcdir/$d" ] || continue
     for f in "$top_srcdir/$d"/*.c "$top_srcdir/$d"/*.h; do
         [ -f "$f" ] && files="$files $f"
@@ -37,5 +37,5 @@ if [ -n "$hits" ]; then
     printf '%s\n' "$hits" >&2
     exit 1
 fi
-echo "banned: no banned functions in$(printf ' %s' src auth mailbox onlogin tests/unit tests/fuzz tests/soak)"
+echo "banned: no banned functions in$(printf ' %s' src auth mailbox onlogin tests/unit tests/fuzz tests/soak bench)"
 exit 0
