@@ -107,8 +107,15 @@ static int index_mapped(struct bsd *b, const char *path,
     }
     if (cr == MBOX_CACHE_HIT)
         return 0;
-    if (b->map)
+    if (b->map) {
         madvise(b->map, b->maplen, MADV_SEQUENTIAL);
+#ifdef MADV_POPULATE_READ
+        /* All the page tables in one call rather than a fault every
+         * 64 KB (a small gain, within the noise of our measurements).
+         * Kernels before 5.14 refuse it, and the faults happen anyway. */
+        madvise(b->map, b->maplen, MADV_POPULATE_READ);
+#endif
+    }
     if (cr == MBOX_CACHE_GREW)
         r = mbox_index_extend(b->map, b->maplen, (size_t)start, flags, idx,
                               error_r);

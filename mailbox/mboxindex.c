@@ -30,54 +30,191 @@ struct msg_span {
     uint64_t size;
 };
 
-/* Walk the lines of the message whose text starts at BODY, up to the next
- * separator, working out its wire size on the way. One memchr per line:
- * the sizes need every line end anyway, and this pass finds the
- * separators as well, at half the cost of a separate memmem scan for
- * "\nFrom " (measured on a 1 GB mailbox). */
+/* Bytes looked at together: one bit each in a uint64_t. */
+#define BLOCK 64
+
+/* How far ahead of the scan to prefetch: the best of 1, 2, 4 and 8 KB on
+ * a 1 GB mailbox in the page cache (2 KB: 9% slower; the mapping is
+ * populated beforehand, as a prefetch does not fault a page in). A
+ * prefetch past the end is harmless. */
+#define PREFETCH_AHEAD 4096
+
+/* Which bytes of a block are LF, CR and 'F' (bit I for byte I). */
+struct block_bits {
+    uint64_t lf, cr, f;
+};
+
+typedef void block_bits_fn(const unsigned char *p, struct block_bits *b);
+
+/* Portable, and what the compiler makes of it is good enough where the
+ * vector versions below are not available. */
+static inline void block_bits_bytes(const unsigned char *p,
+                                    struct block_bits *b)
+{
+    b->lf = b->cr = b->f = 0;
+    for (int k = 0; k < BLOCK; k++) {
+        b->lf |= (uint64_t)(p[k] == '\n') << k;
+        b->cr |= (uint64_t)(p[k] == '\r') << k;
+        b->f |= (uint64_t)(p[k] == 'F') << k;
+    }
+}
+
+/* The first separator from BODY on (base[BODY - 1] is the From_ line's
+ * LF): the offset of the LF that ends the blank line before "From ", or
+ * LEN when there is none. *BARE_R gets the number of LFs not preceded by
+ * CR in [BODY, that offset): each becomes CRLF on the wire. One pass over
+ * the bytes finds both, a block at a time: a memchr per line costs more
+ * than the bytes themselves on mail of 70-byte lines. A separator ends a
+ * message wherever it is, so no line structure needs tracking. Always
+ * inlined, so that each caller gets BITS and popcount compiled for its
+ * instruction set. */
+static inline __attribute__((always_inline))
+size_t find_separator_with(block_bits_fn *bits, const char *base,
+                           size_t len, size_t body, bool crlf,
+                           uint64_t *bare_r)
+{
+    size_t s = body - 1;
+    uint64_t bare = 0, lf_prev = 0, cr_prev = 0;
+    /* Bit 0 of the first block is the From_ line's LF: neither counted
+     * nor the end of a blank line that can start a message here. */
+    uint64_t keep = ~(uint64_t)1;
+    unsigned char tail[BLOCK];
+
+    for (;;) {
+        const unsigned char *p = (const unsigned char *)base + s;
+        struct block_bits b;
+        uint64_t after_lf, after_cr, bare_lf, cand;
+
+        if (len - s < BLOCK) {
+            /* Zeros past the end match nothing. */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p, len - s);
+            p = tail;
+        }
+        /* The hardware prefetcher stops at page boundaries; the scan
+         * runs at memory speed only when asked well ahead. */
+        __builtin_prefetch(p + PREFETCH_AHEAD);
+        bits(p, &b);
+        after_lf = b.lf << 1 | lf_prev >> 63;
+        after_cr = b.cr << 1 | cr_prev >> 63;
+        bare_lf = b.lf & ~after_cr & keep;
+        /* A blank line ends at an LF after an LF (or after CR LF in a
+         * CRLF mailbox) and must be followed by "From "; the 'F' of a
+         * blank line ending on bit 63 is in the next block. */
+        cand = b.lf & after_lf;
+        if (crlf)
+            cand |= b.lf & after_cr & (b.lf << 2 | lf_prev >> 62);
+        cand &= (b.f >> 1 | (uint64_t)1 << 63) & keep;
+        while (cand) {
+            unsigned j = (unsigned)__builtin_ctzll(cand);
+            size_t q = s + j;
+
+            if (len - q > 5 && memcmp(base + q + 1, "From ", 5) == 0) {
+                *bare_r = bare + (uint64_t)__builtin_popcountll(
+                              bare_lf & (((uint64_t)1 << j) - 1));
+                return q;
+            }
+            cand &= cand - 1;
+        }
+        bare += (uint64_t)__builtin_popcountll(bare_lf);
+        if (len - s <= BLOCK)
+            break;
+        lf_prev = b.lf;
+        cr_prev = b.cr;
+        keep = ~(uint64_t)0;
+        s += BLOCK;
+    }
+    *bare_r = bare;
+    return len;
+}
+
+static size_t find_separator_bytes(const char *base, size_t len, size_t body,
+                                   bool crlf, uint64_t *bare_r)
+{
+    return find_separator_with(block_bits_bytes, base, len, body, crlf,
+                               bare_r);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_FIND_SEPARATOR_AVX2 1
+
+static inline __attribute__((always_inline, target("avx2")))
+void block_bits_avx2(const unsigned char *p, struct block_bits *b)
+{
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r'),
+                  f = _mm256_set1_epi8('F');
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+
+#define BITS(v, c) ((uint64_t)(uint32_t)_mm256_movemask_epi8( \
+                        _mm256_cmpeq_epi8((v), (c))))
+    b->lf = BITS(lo, lf) | BITS(hi, lf) << 32;
+    b->cr = BITS(lo, cr) | BITS(hi, cr) << 32;
+    b->f = BITS(lo, f) | BITS(hi, f) << 32;
+#undef BITS
+}
+
+/* Most x86-64 machines since 2013; chosen at run time. */
+__attribute__((target("avx2,popcnt")))
+static size_t find_separator_avx2(const char *base, size_t len, size_t body,
+                                  bool crlf, uint64_t *bare_r)
+{
+    return find_separator_with(block_bits_avx2, base, len, body, crlf,
+                               bare_r);
+}
+#endif
+
+typedef size_t find_separator_fn(const char *base, size_t len, size_t body,
+                                 bool crlf, uint64_t *bare_r);
+
+static find_separator_fn *find_separator_pick(void)
+{
+#ifdef HAVE_FIND_SEPARATOR_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+        return find_separator_avx2;
+#endif
+    return find_separator_bytes;
+}
+
+/* Where the message whose text starts at BODY ends, and its wire size. */
 static void scan_message(const char *base, size_t len, size_t body,
                          bool crlf, struct msg_span *sp)
 {
-    size_t p = body, bare = 0, last = len, last_bare = 0;
+    static find_separator_fn *find_separator;
+    uint64_t bare;
+    size_t q;
 
+    if (!find_separator)
+        find_separator = find_separator_pick();
+    q = find_separator(base, len, body, crlf, &bare);
+
+    if (q < len) {
+        /* The blank line belongs to the separator; its LF is not counted
+         * in BARE, and in a CRLF line there is no bare LF. */
+        sp->next = q + 1;
+        sp->end = base[q - 1] == '\n' ? q : q - 1;
+        sp->size = (sp->end - body) + bare;
+        return;
+    }
     sp->next = sp->end = len;
-    while (p < len) {
-        const char *q = memchr(base + p, '\n', len - p);
-        size_t nl;
-        bool lf_bare, blank;
-
-        if (!q) {
-            /* A last line without a newline gets CRLF (or LF after CR). */
-            sp->size = (len - body) + bare + (base[len - 1] == '\r' ? 1 : 2);
-            return;
-        }
-        nl = (size_t)(q - base);
-        /* nl >= body >= 1: the From_ line's newline is before it. */
-        lf_bare = base[nl - 1] != '\r';
-        bare += lf_bare;
-        blank = nl == p || (crlf && nl == p + 1 && base[p] == '\r');
-        if (blank && len - nl > 5 && memcmp(base + nl + 1, "From ", 5) == 0) {
-            /* The blank line belongs to the separator. */
-            sp->next = nl + 1;
-            sp->end = p;
-            sp->size = (p - body) + bare - lf_bare;
-            return;
-        }
-        if (blank) {
-            last = p;
-            last_bare = lf_bare;
-        } else {
-            last = len;
-        }
-        p = nl + 1;
+    sp->size = (len - body) + bare;
+    if (len == body)
+        return;
+    if (base[len - 1] != '\n') {
+        /* A last line without a newline gets CRLF (or LF after CR). */
+        sp->size += base[len - 1] == '\r' ? 1 : 2;
+    } else if (base[len - 2] == '\n') {
+        /* A final blank line is the MDA's separator, as before a From_
+         * line. base[body - 1] is an LF, so len - 2 >= body - 1. */
+        sp->end = len - 1;
+        sp->size = (sp->end - body) + bare - 1;
+    } else if (crlf && len - body >= 2 && base[len - 2] == '\r'
+               && base[len - 3] == '\n') {
+        sp->end = len - 2;
+        sp->size = (sp->end - body) + bare;
     }
-    /* The data ends with a newline. A final blank line is the MDA's
-     * separator, as before a From_ line. */
-    if (last < len) {
-        sp->end = last;
-        bare -= last_bare;
-    }
-    sp->size = (sp->end - body) + bare;
 }
 
 /* The first X-UIDL: header of the header section of the text at P (N

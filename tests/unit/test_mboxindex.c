@@ -512,6 +512,40 @@ static size_t reference_split(const char *d, size_t len, struct ref_msg *out)
     return n;
 }
 
+/* The index of D agrees with reference_split(): boundaries, served ranges,
+ * sizes as msg_wire_size() counts them, and UIDLs. */
+static void check_against_reference(const char *d, size_t len)
+{
+    size_t n, cap = len / 7 + 2;
+    struct ref_msg *ref = malloc(cap * sizeof *ref);
+    struct mbox_index idx;
+
+    ck_assert_ptr_nonnull(ref);
+    n = reference_split(d, len, ref);
+    ck_assert_uint_le(n, cap);
+    index_ok(d, len, &idx);
+    ck_assert_uint_eq(idx.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct mailbox_msg *m = &idx.msgs[i];
+        uint64_t off, mlen, raw;
+        char want[33];
+
+        ck_assert_uint_eq(idx_raw(&idx, i), ref[i].from);
+        off = idx_off(d, &idx, i);
+        mlen = idx_len(d, &idx, i);
+        ck_assert_uint_eq(off, ref[i].body);
+        ck_assert_uint_eq(off + mlen, ref[i].end);
+        ck_assert_uint_eq(m->size, msg_wire_size(d + off, mlen));
+        raw = idx_raw(&idx, i + 1) - ref[i].from;
+        if (m->dup == 0) {
+            md5hex(d + ref[i].from, raw < 512 ? raw : 512, want);
+            ck_assert_str_eq(idx_uidl(&idx, i), want);
+        }
+    }
+    mbox_index_free(&idx);
+    free(ref);
+}
+
 START_TEST(matches_reference)
 {
     static const char *const pieces[] = {
@@ -522,10 +556,8 @@ START_TEST(matches_reference)
 
     for (uint32_t seed = 1; seed <= 3000; seed++) {
         uint32_t x = seed;
-        size_t len = 0, n;
+        size_t len = 0;
         bool crlf = seed & 1;
-        struct ref_msg ref[600];
-        struct mbox_index idx;
 
         len = (size_t)snprintf(d, sizeof d, "From start%s", crlf ? "\r\n" : "\n");
         while (len < 200 + seed % 700) {
@@ -546,22 +578,79 @@ START_TEST(matches_reference)
         /* Now and then cut the end short. */
         if ((x >> 4) % 3 == 0)
             len -= (x >> 6) % 4;
-
-        n = reference_split(d, len, ref);
-        index_ok(d, len, &idx);
-        ck_assert_uint_eq(idx.count, n);
-        for (size_t i = 0; i < n; i++) {
-            const struct mailbox_msg *m = &idx.msgs[i];
-
-            ck_assert_uint_eq(idx_raw(&idx, i), ref[i].from);
-            uint64_t off = idx_off(d, &idx, i), mlen = idx_len(d, &idx, i);
-
-            ck_assert_uint_eq(off, ref[i].body);
-            ck_assert_uint_eq(off + mlen, ref[i].end);
-            ck_assert_uint_eq(m->size, msg_wire_size(d + off, mlen));
-        }
-        mbox_index_free(&idx);
+        check_against_reference(d, len);
     }
+}
+END_TEST
+
+START_TEST(separator_at_every_offset)
+{
+    /* The indexer looks at 64 bytes at a time from the LF of each From_
+     * line: put the blank line, its CR, the "From " and the end of the
+     * data at every position across two such blocks. */
+    char d[512];
+
+    for (int crlf = 0; crlf < 2; crlf++) {
+        const char *eol = crlf ? "\r\n" : "\n";
+
+        for (size_t k = 0; k < 200; k++) {
+            size_t len = (size_t)snprintf(d, sizeof d, "From a%s", eol);
+
+            memset(d + len, 'x', k);
+            len += k;
+            /* A line break now and then, so lines end everywhere too. */
+            for (size_t j = 7 + k % 5; j + 1 < len; j += 13)
+                d[j] = '\n';
+            len += (size_t)snprintf(d + len, sizeof d - len,
+                                    "%s%sFrom b%sy%s", eol, eol, eol, eol);
+            check_against_reference(d, len);
+            /* Cut short at every point of the tail. */
+            for (size_t cut = 1; cut < 14; cut++)
+                check_against_reference(d, len - cut);
+        }
+    }
+}
+END_TEST
+
+START_TEST(large_random_mailboxes)
+{
+    /* Long lines and big messages, so that separators, blank lines and
+     * CRs fall at every offset of many blocks. */
+    size_t cap = 256 * 1024;
+    char *d = malloc(cap);
+
+    ck_assert_ptr_nonnull(d);
+    for (uint32_t seed = 1; seed <= 24; seed++) {
+        uint32_t x = seed * 2654435761u;
+        bool crlf = seed % 3 == 0;
+        size_t len = (size_t)snprintf(d, cap, "From first%s",
+                                      crlf ? "\r\n" : "\n");
+
+        while (len + 300 < cap) {
+            unsigned r;
+            size_t n;
+
+            x = x * 1664525u + 1013904223u;
+            r = (x >> 16) % 100;
+            if (r < 6) {
+                len += (size_t)snprintf(d + len, cap - len, "%sFrom s%u%s",
+                                        crlf && r < 5 ? "\r\n" : "\n", x,
+                                        crlf ? "\r\n" : "\n");
+                continue;
+            }
+            n = r < 90 ? (x >> 8) % 90 : (x >> 8) % 250;
+            memset(d + len, r % 2 ? 'a' : 'F', n);
+            if (r < 12 && n > 0)
+                d[len] = '\r';
+            len += n;
+            if (crlf ? r % 17 != 0 : r % 29 == 0)
+                d[len++] = '\r';
+            d[len++] = '\n';
+        }
+        check_against_reference(d, len);
+        check_against_reference(d, len - 1);
+    }
+    free(d);
 }
 END_TEST
 
@@ -660,6 +749,8 @@ Suite *suite_mboxindex(void)
     tcase_add_test(tc, many_duplicates);
     tcase_add_test(tc, tail_index);
     tcase_add_test(tc, matches_reference);
+    tcase_add_test(tc, separator_at_every_offset);
+    tcase_add_test(tc, large_random_mailboxes);
     tcase_add_test(tc, x_uidl_headers);
     tcase_add_test(tc, x_uidl_collides_with_digest);
     suite_add_tcase(s, tc);
