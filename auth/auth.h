@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "password.h"
 
 enum auth_status {
     AUTH_OK,        /* authenticated; the result is filled in */
@@ -114,5 +115,17 @@ struct auth_attempt {
 enum auth_status auth_authenticate(const struct config *cfg,
                                    const struct auth_attempt *att,
                                    struct auth_result *res);
+
+/* For drivers that store a secret per user: check the request's password
+ * (PASS) or APOP digest against STORED, a value in the schemes of
+ * password.h, read as DEFAULT_SCHEME when it has no {prefix}; APOP needs a
+ * plaintext secret. AUTH_OK, or AUTH_NO with *ERROR_R set (allocated);
+ * WHERE names the store in messages ("/etc/mail/passwd", "the
+ * database"). */
+enum auth_status auth_check_stored(const struct auth_request *req,
+                                   const char *stored,
+                                   enum password_scheme default_scheme,
+                                   bool permit_empty, const char *where,
+                                   char **error_r);
 
 #endif

@@ -300,3 +300,40 @@ out:
     username_free(&name);
     return status;
 }
+
+enum auth_status auth_check_stored(const struct auth_request *req,
+                                   const char *stored,
+                                   enum password_scheme default_scheme,
+                                   bool permit_empty, const char *where,
+                                   char **error_r)
+{
+    const char *err = NULL;
+
+    if (req->method == AUTH_METHOD_APOP) {
+        const char *secret = password_apop_secret(stored, default_scheme);
+
+        if (!secret) {
+            *error_r = xasprintf("no plaintext password for APOP in %s",
+                                 where);
+            return AUTH_NO;
+        }
+        if (!apop_verify(req->timestamp, secret, req->digest)) {
+            *error_r = xstrdup("wrong APOP digest");
+            return AUTH_NO;
+        }
+        return AUTH_OK;
+    }
+    switch (password_verify(req->password, stored, default_scheme,
+                            permit_empty, &err)) {
+    case PASSWORD_MATCH:
+        return AUTH_OK;
+    case PASSWORD_MISMATCH:
+        *error_r = xstrdup(err ? err : "wrong password");
+        return AUTH_NO;
+    case PASSWORD_UNUSABLE:
+        break;
+    }
+    *error_r = xasprintf("unusable password entry in %s: %s", where,
+                         err ? err : "unknown scheme");
+    return AUTH_NO;
+}

@@ -42,12 +42,7 @@ static void flatfile_close(void)
 static int init_error(const struct config *cfg, enum cfg_key key,
                       char **error_r, char *msg)
 {
-    char where[256];
-
-    *error_r = xasprintf("%s: %s: %s", cfg_where(cfg, key, where,
-                                                 sizeof where),
-                         cfg_defs[key].name, msg);
-    free(msg);
+    *error_r = cfg_error(cfg, key, msg);
     flatfile_close();
     return -1;
 }
@@ -229,33 +224,8 @@ static enum auth_status flatfile_check(const struct auth_request *req,
         return st;
     }
 
-    if (apop) {
-        const char *secret = password_apop_secret(hash, PASSWORD_SCHEME_CRYPT);
-
-        if (!secret) {
-            *error_r = xasprintf("no plaintext password for APOP in %s",
-                                 strbuf_str(&path));
-            st = AUTH_NO;
-        } else if (!apop_verify(req->timestamp, secret, req->digest)) {
-            *error_r = xstrdup("wrong APOP digest");
-            st = AUTH_NO;
-        }
-    } else {
-        switch (password_verify(req->password, hash, PASSWORD_SCHEME_CRYPT,
-                                ff.permit_empty, &err)) {
-        case PASSWORD_MATCH:
-            break;
-        case PASSWORD_MISMATCH:
-            *error_r = xstrdup(err ? err : "wrong password");
-            st = AUTH_NO;
-            break;
-        case PASSWORD_UNUSABLE:
-            *error_r = xasprintf("unusable password entry in %s: %s",
-                                 strbuf_str(&path), err);
-            st = AUTH_NO;
-            break;
-        }
-    }
+    st = auth_check_stored(req, hash, PASSWORD_SCHEME_CRYPT, ff.permit_empty,
+                           strbuf_str(&path), error_r);
     strfreezero(hash);
     strbuf_free(&path);
     if (st != AUTH_OK)

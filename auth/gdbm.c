@@ -71,12 +71,7 @@ static void gdbm_driver_close(void)
 static int init_error(const struct config *cfg, enum cfg_key key,
                       char **error_r, char *msg)
 {
-    char where[256];
-
-    *error_r = xasprintf("%s: %s: %s", cfg_where(cfg, key, where,
-                                                 sizeof where),
-                         cfg_defs[key].name, msg);
-    free(msg);
+    *error_r = cfg_error(cfg, key, msg);
     gdbm_driver_close();
     return -1;
 }
@@ -304,7 +299,6 @@ static enum auth_status gdbm_driver_check(const struct auth_request *req,
 {
     bool apop = req->method == AUTH_METHOD_APOP;
     struct strbuf path;
-    const char *err = NULL;
     char *hash;
     enum auth_status st;
 
@@ -318,33 +312,8 @@ static enum auth_status gdbm_driver_check(const struct auth_request *req,
         return st;
     }
 
-    if (apop) {
-        const char *secret = password_apop_secret(hash, PASSWORD_SCHEME_CRYPT);
-
-        if (!secret) {
-            *error_r = xasprintf("no plaintext password for APOP in %s",
-                                 strbuf_str(&path));
-            st = AUTH_NO;
-        } else if (!apop_verify(req->timestamp, secret, req->digest)) {
-            *error_r = xstrdup("wrong APOP digest");
-            st = AUTH_NO;
-        }
-    } else {
-        switch (password_verify(req->password, hash, PASSWORD_SCHEME_CRYPT,
-                                gd.permit_empty, &err)) {
-        case PASSWORD_MATCH:
-            break;
-        case PASSWORD_MISMATCH:
-            *error_r = xstrdup(err ? err : "wrong password");
-            st = AUTH_NO;
-            break;
-        case PASSWORD_UNUSABLE:
-            *error_r = xasprintf("unusable password entry in %s: %s",
-                                 strbuf_str(&path), err);
-            st = AUTH_NO;
-            break;
-        }
-    }
+    st = auth_check_stored(req, hash, PASSWORD_SCHEME_CRYPT, gd.permit_empty,
+                           strbuf_str(&path), error_r);
     strfreezero(hash);
     strbuf_free(&path);
     if (st != AUTH_OK)

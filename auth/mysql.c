@@ -757,7 +757,7 @@ static enum auth_status myauth_check(const struct auth_request *req,
 {
     bool apop = req->method == AUTH_METHOD_APOP;
     const char *template = apop ? db.apop_query : db.pass_query;
-    const char *stored, *err = NULL;
+    const char *stored;
     const unsigned long *lengths;
     enum auth_status st = AUTH_NO;
     unsigned int ncols;
@@ -799,30 +799,9 @@ static enum auth_status myauth_check(const struct auth_request *req,
         *error_r = xstrdup(row[COL_PASSWORD]
                            ? "the password hash contains a NUL byte"
                            : "no password is set for this user");
-    } else if (apop) {
-        const char *secret = password_apop_secret(stored,
-                                                  PASSWORD_SCHEME_MD5);
-
-        if (!secret)
-            *error_r = xstrdup("no {plaintext} password stored for APOP");
-        else if (!apop_verify(req->timestamp, secret, req->digest))
-            *error_r = xstrdup("wrong APOP digest");
-        else
-            st = AUTH_OK;
     } else {
-        switch (password_verify(req->password, stored, PASSWORD_SCHEME_MD5,
-                                db.permit_empty, &err)) {
-        case PASSWORD_MATCH:
-            st = AUTH_OK;
-            break;
-        case PASSWORD_MISMATCH:
-            *error_r = xstrdup(err ? err : "wrong password");
-            break;
-        case PASSWORD_UNUSABLE:
-            *error_r = xasprintf("unusable password hash in the database: "
-                                 "%s", err);
-            break;
-        }
+        st = auth_check_stored(req, stored, PASSWORD_SCHEME_MD5,
+                               db.permit_empty, "the database", error_r);
     }
     if (st == AUTH_OK)
         st = fill_result(req, row, lengths, ncols, res, error_r);

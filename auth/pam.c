@@ -87,12 +87,7 @@ static void pam_close(void)
 static int init_error(const struct config *cfg, enum cfg_key key,
                       char **error_r, char *msg)
 {
-    char where[256];
-
-    *error_r = xasprintf("%s: %s: %s", cfg_where(cfg, key, where,
-                                                 sizeof where),
-                         cfg_defs[key].name, msg);
-    free(msg);
+    *error_r = cfg_error(cfg, key, msg);
     pam_close();
     return -1;
 }

@@ -760,3 +760,14 @@ void config_free_words(char **words)
         free(*w);
     free(words);
 }
+
+char *cfg_error(const struct config *cfg, enum cfg_key key, char *msg)
+{
+    char where[512];
+    char *text = xasprintf("%s: %s: %s",
+                           cfg_where(cfg, key, where, sizeof where),
+                           cfg_defs[key].name, msg);
+
+    free(msg);
+    return text;
+}

@@ -84,6 +84,10 @@ bool cfg_is_set(const struct config *cfg, enum cfg_key key);
 const char *cfg_where(const struct config *cfg, enum cfg_key key,
                       char *buf, size_t size);
 
+/* "file:line: name: MSG" for an error in directive KEY (MSG is freed).
+ * Allocated. For drivers checking their directives. */
+char *cfg_error(const struct config *cfg, enum cfg_key key, char *msg);
+
 /* Split S at whitespace into a NULL-terminated array of allocated words;
  * *N_R gets the count. Free with config_free_words(). */
 char **config_split_words(const char *s, size_t *n_r);
