@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "authcache.h"
 #include "limits.h"
 #include "log.h"
 #include "password.h"
@@ -84,6 +85,10 @@ const struct auth_driver *const auth_drivers[] = {
 /* Which entries of auth_drivers[] auth_init() started. */
 static bool enabled[NDRIVERS];
 
+/* Recent successful logins, shared with the session children; NULL unless
+ * authcache-enable. */
+static struct authcache *cache;
+
 /* Room for a user name or password after log_sanitize(), which writes up
  * to 4 bytes per input byte, plus its "..." and NUL. */
 #define LOG_FIELD (4 * POP3_MAX_USER + 4)
@@ -127,11 +132,22 @@ int auth_init(const struct config *cfg, char **error_r)
                            "(set auth-flatfile-enable or auth-passwd-enable)");
         return -1;
     }
+    if (cfg_bool(cfg, CFG_AUTHCACHE_ENABLE)) {
+        cache = authcache_create(AUTHCACHE_SLOTS,
+                                 cfg_int(cfg, CFG_AUTHCACHE_ENTRY_LIFETIME) * 1000,
+                                 cfg_bool(cfg, CFG_AUTHCACHE_USE_CLIENT_HOST),
+                                 error_r);
+        if (!cache) {
+            auth_close();
+            return -1;
+        }
+    }
     return 0;
 }
 
 void auth_close(void)
 {
+    authcache_destroy(&cache);
     for (size_t i = 0; i < NDRIVERS; i++) {
         if (enabled[i] && auth_drivers[i]->close)
             auth_drivers[i]->close();
@@ -258,6 +274,15 @@ enum auth_status auth_authenticate(const struct config *cfg,
         goto out;
     }
 
+    if (cache && att->method == AUTH_METHOD_PASS &&
+        authcache_lookup(cache, &req, authcache_now_ms(), res)) {
+        log_info("login: user=%s driver=%s (cached) client=%s",
+                 sanitize(ubuf, sizeof ubuf, res->user), res->driver,
+                 sanitize(cbuf, sizeof cbuf, att->clienthost));
+        status = AUTH_OK;
+        goto out;
+    }
+
     for (size_t i = 0; i < NDRIVERS; i++) {
         const struct auth_driver *d = auth_drivers[i];
         enum auth_status st;
@@ -277,6 +302,8 @@ enum auth_status auth_authenticate(const struct config *cfg,
         }
         if (st == AUTH_OK) {
             free(why);
+            if (cache && att->method == AUTH_METHOD_PASS)
+                (void)authcache_store(cache, &req, res, authcache_now_ms());
             log_info("login: user=%s driver=%s client=%s",
                      sanitize(ubuf, sizeof ubuf, res->user), d->name,
                      sanitize(cbuf, sizeof cbuf, att->clienthost));

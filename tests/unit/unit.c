@@ -15,7 +15,7 @@ static Suite *(*const suites[])(void) = {
     suite_strbuf, suite_config, suite_subst, suite_listenaddr,
     suite_pop3, suite_conn, suite_username, suite_password,
     suite_mboxindex, suite_msgwrite, suite_bsd, suite_lock, suite_journal,
-    suite_mboxcache,
+    suite_mboxcache, suite_authcache,
 };
 
 char *unit_tmpdir(void)

@@ -19,6 +19,7 @@ Suite *suite_bsd(void);
 Suite *suite_lock(void);
 Suite *suite_journal(void);
 Suite *suite_mboxcache(void);
+Suite *suite_authcache(void);
 
 /* Helpers shared by suites. */
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); allocated. */
