@@ -67,6 +67,16 @@ struct auth_driver {
     bool (*can_apop)(void);
     /* Called in a fresh session child; may be NULL. */
     void (*postfork)(void);
+    /* The driver's onlogin action (auth-mysql-onlogin-query, the ONLOGIN
+     * packet of auth-other), run after every successful login whichever
+     * driver accepted it; may be NULL. It runs as root in a process forked
+     * from the session for the onlogin actions (see onlogin.h), which is
+     * killed when it overruns onlogin-timeout: it must not use or close a
+     * connection the session holds, but open its own. 0, or -1 with
+     * *ERROR_R (allocated). */
+    int (*onlogin)(const struct config *cfg, const struct auth_result *res,
+                   const char *clienthost, const char *serverhost,
+                   char **error_r);
     /* Release everything; may be NULL. */
     void (*close)(void);
 };
@@ -90,6 +100,10 @@ int auth_init(const struct config *cfg, char **error_r);
 void auth_close(void);
 /* In a new session child. */
 void auth_postfork(void);
+/* Run the onlogin action of every enabled driver that has one, in table
+ * order, logging each failure with the driver's name. For onlogin.c. */
+void auth_onlogin(const struct config *cfg, const struct auth_result *res,
+                  const char *clienthost, const char *serverhost);
 /* True when an enabled driver can verify APOP (the greeting then carries a
  * timestamp). */
 bool auth_can_apop(void);

@@ -162,6 +162,21 @@ void auth_postfork(void)
             auth_drivers[i]->postfork();
 }
 
+void auth_onlogin(const struct config *cfg, const struct auth_result *res,
+                  const char *clienthost, const char *serverhost)
+{
+    for (size_t i = 0; i < NDRIVERS; i++) {
+        char *err = NULL;
+
+        if (!enabled[i] || !auth_drivers[i]->onlogin)
+            continue;
+        if (auth_drivers[i]->onlogin(cfg, res, clienthost, serverhost, &err) < 0)
+            log_warn("onlogin: driver %s: user %s: %s", auth_drivers[i]->name,
+                     res->user, err ? err : "failed");
+        free(err);
+    }
+}
+
 bool auth_can_apop(void)
 {
     for (size_t i = 0; i < NDRIVERS; i++)

@@ -13,6 +13,7 @@
 
 #include "limits.h"
 #include "log.h"
+#include "onlogin.h"
 #include "pop3.h"
 #include "privs.h"
 #include "session.h"
@@ -205,15 +206,16 @@ static void session_loop(struct session *s)
  * missing mbox is empty until mail arrives); else none. So
  * "maildir:$(home)/Maildir bsd:/var/mail/$(user)" serves whichever the
  * user really has. */
-static char *choose_mailbox(struct session *s, const char **error_r)
+char *session_choose_mailbox(const struct config *cfg,
+                             const struct auth_result *a,
+                             const char *clienthost, const char *serverhost,
+                             const char **error_r)
 {
-    const struct auth_result *a = &s->auth;
     struct subst_vars vars = {
         .user = a->user, .local_part = a->local_part, .domain = a->domain,
-        .home = a->home, .clienthost = s->conn.clienthost,
-        .serverhost = s->conn.serverhost,
+        .home = a->home, .clienthost = clienthost, .serverhost = serverhost,
     };
-    const char *locations = cfg_str(s->cfg, CFG_MAILBOX);
+    const char *locations = cfg_str(cfg, CFG_MAILBOX);
     char **words, *fallback = NULL, *chosen = NULL;
     size_t n;
 
@@ -312,13 +314,17 @@ enum pop3_outcome session_login(struct session *s,
         session_set_state(s, STATE_DONE);
         return POP_ERR;
     }
+    /* Still root: relay grants and bulletin records belong to root. */
+    conn_flush(&s->conn);
+    onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost);
     if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
         log_errx("user %s: %s", s->auth.user, err);
         session_reply(s, "SYS/TEMP", "server error, try again later");
         session_set_state(s, STATE_DONE);
         return POP_ERR;
     }
-    spec = choose_mailbox(s, &err);
+    spec = session_choose_mailbox(s->cfg, &s->auth, s->conn.clienthost,
+                                  s->conn.serverhost, &err);
     if (!spec) {
         log_errx("user %s: mailbox location: %s", s->auth.user, err);
         session_reply(s, "SYS/PERM", "cannot find your mailbox");

@@ -63,6 +63,15 @@ void session_reply(struct session *s, const char *code, const char *fmt, ...)
 /* The one place the state changes; logged at debug level. */
 void session_set_state(struct session *s, enum session_state state);
 
+/* The mailbox of the user of A as "type:path": the driver's choice; else
+ * the first location of the mailbox directive whose mailbox exists; else the
+ * first whose directory exists; else NULL with *ERROR_R (static). Paths are
+ * checked with the caller's privileges: call it as the user. */
+char *session_choose_mailbox(const struct config *cfg,
+                             const struct auth_result *a,
+                             const char *clienthost, const char *serverhost,
+                             const char **error_r);
+
 /* After a successful authentication: onlogin actions, drop privileges,
  * open the mailbox. Returns the outcome to send for PASS/APOP. */
 enum pop3_outcome session_login(struct session *s,

@@ -17,7 +17,8 @@ from harness.server import DaemonError  # noqa: E402
 # In the order they run: cheap checks first.
 SUITES = ["cli", "transcripts", "session", "clients", "mailbox", "robustness",
           "limits", "signals", "initscript", "delivery", "auth_pam",
-          "auth_gdbm", "auth_other", "auth_mysql", "authcache", "bigmbox"]
+          "auth_gdbm", "auth_other", "auth_mysql", "authcache", "domains",
+          "onlogin", "relay", "bulletin", "tls", "sasl", "bigmbox"]
 
 
 def preflight(ctx):

@@ -20,6 +20,11 @@ Suite *suite_lock(void);
 Suite *suite_journal(void);
 Suite *suite_mboxcache(void);
 Suite *suite_authcache(void);
+Suite *suite_onlogin(void);
+Suite *suite_relay(void);
+Suite *suite_bulletin(void);
+Suite *suite_tls(void);
+Suite *suite_sasl(void);
 
 /* Helpers shared by suites. */
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); allocated. */
