@@ -25,6 +25,9 @@ PACKAGES=(
 	passwd procps psmisc dpkg sysvinit-utils
 	# integration tests: real MDAs delivering while sessions run
 	procmail liblockfile-bin
+	# integration tests: a real MTA consulting relay grants (exim -bh);
+	# real TLS clients and the TLS audit
+	exim4-daemon-light mpop testssl.sh
 	# man page checks
 	groff-base
 )
