@@ -64,6 +64,11 @@ extern const struct pop3_command pop3_trans_commands[];
 /* CAPA, valid in every state (pop3_auth.c). */
 enum pop3_outcome pop3_cmd_capa(struct session *s, struct pop3_cmd *cmd);
 
+/* Whether a password may be sent in clear on this connection now
+ * (USER/PASS, APOP, SASL PLAIN and LOGIN): the TLS policy of the listener
+ * (pop3_auth.c). */
+bool pop3_plaintext_auth_allowed(const struct session *s);
+
 /* Find VERB in TABLE; NULL when it is not a command of that state. */
 const struct pop3_command *pop3_find(const struct pop3_command *table,
                                      const char *verb);

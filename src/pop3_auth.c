@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "log.h"
 #include "pop3.h"
+#include "sasl.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -21,9 +22,17 @@ static int capa_body(struct session *s, size_t arg, long lines)
     conn_puts(c, "TOP\r\nUIDL\r\n");
     if (s->state == STATE_AUTHORIZATION && !cfg_bool(s->cfg, CFG_APOP_ONLY))
         conn_puts(c, "USER\r\n");
+    if (s->state == STATE_AUTHORIZATION)
+        sasl_capa(s);
     conn_puts(c, "PIPELINING\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n");
     conn_puts(c, "EXPIRE NEVER\r\n");
     return conn_puts(c, "IMPLEMENTATION tpop3d\r\n.\r\n");
+}
+
+bool pop3_plaintext_auth_allowed(const struct session *s)
+{
+    (void)s;
+    return true;
 }
 
 enum pop3_outcome pop3_cmd_capa(struct session *s, struct pop3_cmd *cmd)
@@ -134,6 +143,7 @@ const struct pop3_command pop3_auth_commands[] = {
     { "USER", 1, 1, cmd_user },
     { "PASS", 0, POP3_MAX_ARGS + 1, cmd_pass },
     { "APOP", 2, 2, cmd_apop },
+    { "AUTH", 0, 2, pop3_cmd_auth },
     { "CAPA", 0, 0, pop3_cmd_capa },
     { "QUIT", 0, 0, cmd_quit },
     { NULL, 0, 0, NULL },
