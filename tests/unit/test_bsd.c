@@ -39,25 +39,6 @@ static void teardown(void)
     free(journal);
 }
 
-/* Where message I's raw region starts (I == count: the end of the data). */
-static uint64_t idx_raw(const struct mbox_index *idx, size_t i)
-{
-    return i < idx->count ? mailbox_msg_from(&idx->msgs[i]) : idx->end;
-}
-
-/* The UIDL of message I of an index, as the session would show it. */
-static const char *idx_uidl(const struct mbox_index *idx, size_t i)
-{
-    static char bufs[4][UIDL_MAX_LEN + 1];
-    static unsigned k;
-    struct mailbox mb = {
-        .msgs = idx->msgs, .count = idx->count,
-        .xuidl = idx->xuidl, .xuidl_count = idx->xuidl_count,
-    };
-
-    return mailbox_uidl(&mb, i, bufs[k++ % 4]);
-}
-
 static const char *mb_uidl(const struct mailbox *mb, size_t i)
 {
     static char bufs[4][UIDL_MAX_LEN + 1];
@@ -166,9 +147,9 @@ START_TEST(open_index_send)
     ck_assert_uint_eq(mb->count, 3);
     ck_assert_int_eq(access(dotlock, F_OK), 0);
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_uint_eq(mailbox_msg_from(&mb->msgs[i]), idx_raw(&idx, i));
+        ck_assert_uint_eq(mailbox_msg_from(&mb->msgs[i]), unit_idx_raw(&idx, i));
         ck_assert_uint_eq(mb->msgs[i].size, idx.msgs[i].size);
-        ck_assert_str_eq(mb_uidl(mb, i), idx_uidl(&idx, i));
+        ck_assert_str_eq(mb_uidl(mb, i), unit_idx_uidl(&idx, i));
     }
     ck_assert_uint_eq(mb->msgs[1].size, 33);
 
@@ -240,12 +221,12 @@ static char *expected_after(const char *data, const struct mbox_index *idx,
                             size_t *len_r)
 {
     size_t alen = appended ? strlen(appended) : 0;
-    char *out = malloc(idx_raw(idx, idx->count) + alen + 1), *o = out;
+    char *out = malloc(unit_idx_raw(idx, idx->count) + alen + 1), *o = out;
 
     for (size_t i = 0; i < idx->count; i++)
         if (!del[i])
-            o = mempcpy(o, data + idx_raw(idx, i),
-                        idx_raw(idx, i + 1) - idx_raw(idx, i));
+            o = mempcpy(o, data + unit_idx_raw(idx, i),
+                        unit_idx_raw(idx, i + 1) - unit_idx_raw(idx, i));
     if (alen)
         o = mempcpy(o, appended, alen);
     *len_r = (size_t)(o - out);
@@ -291,7 +272,7 @@ static void delete_and_check(const char *data, size_t len,
             continue;
         ck_assert_uint_lt(kept, mb->count);
         ck_assert_uint_eq(mb->msgs[kept].size, idx->msgs[i].size);
-        ck_assert_str_eq(mb_uidl(mb, kept), idx_uidl(idx, i));
+        ck_assert_str_eq(mb_uidl(mb, kept), unit_idx_uidl(idx, i));
         kept++;
     }
     ck_assert_uint_eq(mb->count, kept);
@@ -443,7 +424,7 @@ START_TEST(appended_mail_survives)
     free(want);
     mb = open_ok(mbox);
     ck_assert_uint_eq(mb->count, 2);
-    ck_assert_str_eq(mb_uidl(mb, 0), idx_uidl(&idx, 1));
+    ck_assert_str_eq(mb_uidl(mb, 0), unit_idx_uidl(&idx, 1));
     mailbox_close(&mb);
     mbox_index_free(&idx);
 }

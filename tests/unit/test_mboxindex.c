@@ -21,32 +21,13 @@ static void md5hex(const void *data, size_t len, char out[33])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Where message I's raw region starts (I == count: the end of the data). */
-static uint64_t idx_raw(const struct mbox_index *idx, size_t i)
-{
-    return i < idx->count ? mailbox_msg_from(&idx->msgs[i]) : idx->end;
-}
-
-/* The UIDL of message I, as the session shows it. */
-static const char *idx_uidl(const struct mbox_index *idx, size_t i)
-{
-    static char bufs[4][UIDL_MAX_LEN + 1];
-    static unsigned k;
-    struct mailbox mb = {
-        .msgs = idx->msgs, .count = idx->count,
-        .xuidl = idx->xuidl, .xuidl_count = idx->xuidl_count,
-    };
-
-    return mailbox_uidl(&mb, i, bufs[k++ % 4]);
-}
-
 /* The served range of message I of DATA. */
 static uint64_t idx_off(const char *data, const struct mbox_index *idx,
                         size_t i)
 {
     uint64_t off, len;
 
-    mbox_msg_text(data, idx_raw(idx, i), idx_raw(idx, i + 1), idx->crlf, &off,
+    mbox_msg_text(data, unit_idx_raw(idx, i), unit_idx_raw(idx, i + 1), idx->crlf, &off,
                   &len);
     return off;
 }
@@ -56,7 +37,7 @@ static uint64_t idx_len(const char *data, const struct mbox_index *idx,
 {
     uint64_t off, len;
 
-    mbox_msg_text(data, idx_raw(idx, i), idx_raw(idx, i + 1), idx->crlf, &off,
+    mbox_msg_text(data, unit_idx_raw(idx, i), unit_idx_raw(idx, i + 1), idx->crlf, &off,
                   &len);
     return len;
 }
@@ -67,7 +48,7 @@ static void index_ok(const char *data, size_t len, struct mbox_index *idx)
 
     ck_assert_int_eq(mbox_index_build(data, len, 0, 0, idx, &err), 0);
     ck_assert_ptr_null(err);
-    ck_assert_uint_eq(idx_raw(idx, idx->count), len);
+    ck_assert_uint_eq(unit_idx_raw(idx, idx->count), len);
 }
 
 /* Message I serves exactly the bytes EXPECT, sends SIZE octets, and has the
@@ -77,7 +58,7 @@ static void check_msg(const char *data, const struct mbox_index *idx,
                       uint64_t size)
 {
     const struct mailbox_msg *m = &idx->msgs[i];
-    uint64_t rawlen = idx_raw(idx, i + 1) - idx_raw(idx, i);
+    uint64_t rawlen = unit_idx_raw(idx, i + 1) - unit_idx_raw(idx, i);
     char uidl[33];
 
     uint64_t off = idx_off(data, idx, i), len = idx_len(data, idx, i);
@@ -88,9 +69,9 @@ static void check_msg(const char *data, const struct mbox_index *idx,
     ck_assert_uint_eq(m->size, size);
     ck_assert_uint_eq(m->size, msg_wire_size(data + off, len));
     ck_assert(!m->deleted);
-    ck_assert(memcmp(data + idx_raw(idx, i), "From ", 5) == 0);
-    md5hex(data + idx_raw(idx, i), rawlen < 512 ? rawlen : 512, uidl);
-    ck_assert_str_eq(idx_uidl(idx, i), uidl);
+    ck_assert(memcmp(data + unit_idx_raw(idx, i), "From ", 5) == 0);
+    md5hex(data + unit_idx_raw(idx, i), rawlen < 512 ? rawlen : 512, uidl);
+    ck_assert_str_eq(unit_idx_uidl(idx, i), uidl);
 }
 
 START_TEST(empty_file)
@@ -146,8 +127,8 @@ START_TEST(two_messages)
     index_ok(mb, strlen(mb), &idx);
     ck_assert_uint_eq(idx.count, 2);
     ck_assert(!idx.crlf);
-    ck_assert_uint_eq(idx_raw(&idx, 0), 0);
-    ck_assert_uint_eq(idx_raw(&idx, 1), strstr(mb, "From bob") - mb);
+    ck_assert_uint_eq(unit_idx_raw(&idx, 0), 0);
+    ck_assert_uint_eq(unit_idx_raw(&idx, 1), strstr(mb, "From bob") - mb);
     check_msg(mb, &idx, 0, "Subject: one\n\nbody one\n", 23, 23 + 3);
     check_msg(mb, &idx, 1, "Subject: two\n\nbody two\n", 23, 23 + 3);
     ck_assert_uint_eq(idx_off(mb, &idx, 0), strchr(mb, '\n') - mb + 1);
@@ -167,8 +148,8 @@ START_TEST(uidl_exact_values)
     index_ok(mb, strlen(mb), &idx);
     ck_assert_uint_eq(idx.count, 2);
     /* Raw regions "From a\nX: 1\n\n" and "From b\nX: 2\n". */
-    ck_assert_str_eq(idx_uidl(&idx, 0), "91b8021409036320a5c041fd5a4337ad");
-    ck_assert_str_eq(idx_uidl(&idx, 1), "484d3004b8361a80cd32beb71c7a1e0b");
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), "91b8021409036320a5c041fd5a4337ad");
+    ck_assert_str_eq(unit_idx_uidl(&idx, 1), "484d3004b8361a80cd32beb71c7a1e0b");
     mbox_index_free(&idx);
 
     /* A long message: exactly 512 bytes from the From_ line. */
@@ -182,7 +163,7 @@ START_TEST(uidl_exact_values)
         char want[33];
 
         md5hex(big, 512, want);
-        ck_assert_str_eq(idx_uidl(&idx, 0), want);
+        ck_assert_str_eq(unit_idx_uidl(&idx, 0), want);
     }
     mbox_index_free(&idx);
 
@@ -196,11 +177,11 @@ START_TEST(uidl_exact_values)
         memcpy(big + n, "From e\n", 7);
         index_ok(big, n + 7, &idx);
         ck_assert_uint_eq(idx.count, 2);
-        ck_assert_uint_eq(idx_raw(&idx, 1), n);
+        ck_assert_uint_eq(unit_idx_raw(&idx, 1), n);
         md5hex(big, n < 512 ? n : 512, want);
-        ck_assert_str_eq(idx_uidl(&idx, 0), want);
+        ck_assert_str_eq(unit_idx_uidl(&idx, 0), want);
         md5hex(big + n, 7, want);
-        ck_assert_str_eq(idx_uidl(&idx, 1), want);
+        ck_assert_str_eq(unit_idx_uidl(&idx, 1), want);
         mbox_index_free(&idx);
     }
 }
@@ -379,30 +360,30 @@ START_TEST(duplicates_unique)
     md5hex("From b\n\n", 8, b);
     index_ok(mb, strlen(mb), &idx);
     ck_assert_uint_eq(idx.count, 4);
-    ck_assert_str_eq(idx_uidl(&idx, 0), a);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), a);
     snprintf(want, sizeof want, "%s.2", a);
-    ck_assert_str_eq(idx_uidl(&idx, 1), want);
-    ck_assert_str_eq(idx_uidl(&idx, 2), b);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 1), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 2), b);
     /* The last raw region runs to the end of the file, blank line
      * included, so it is the same again. */
     snprintf(want, sizeof want, "%s.3", a);
-    ck_assert_str_eq(idx_uidl(&idx, 3), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 3), want);
 
     /* Idempotent; duplicates numbered in file order. */
     mbox_uidl_unique(idx.msgs, idx.count, NULL, 0);
     mbox_uidl_unique(idx.msgs, idx.count, NULL, 0);
-    ck_assert_str_eq(idx_uidl(&idx, 0), a);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), a);
     snprintf(want, sizeof want, "%s.2", a);
-    ck_assert_str_eq(idx_uidl(&idx, 1), want);
-    ck_assert_str_eq(idx_uidl(&idx, 2), b);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 1), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 2), b);
     snprintf(want, sizeof want, "%s.3", a);
-    ck_assert_str_eq(idx_uidl(&idx, 3), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 3), want);
 
     /* A later copy loses its suffix when the earlier one is gone. */
     mbox_uidl_unique(idx.msgs + 1, 3, NULL, 0);
-    ck_assert_str_eq(idx_uidl(&idx, 1), a);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 1), a);
     snprintf(want, sizeof want, "%s.2", a);
-    ck_assert_str_eq(idx_uidl(&idx, 3), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 3), want);
     mbox_index_free(&idx);
 }
 END_TEST
@@ -420,11 +401,11 @@ START_TEST(many_duplicates)
     index_ok(mb, len, &idx);
     ck_assert_uint_eq(idx.count, n);
     md5hex("From x\n\n\n", one, want);
-    ck_assert_str_eq(idx_uidl(&idx, 0), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), want);
     for (size_t i = 1; i < n; i++) {
         md5hex("From x\n\n\n", one, want);
         snprintf(want + 32, sizeof want - 32, ".%zu", i + 1);
-        ck_assert_str_eq(idx_uidl(&idx, i), want);
+        ck_assert_str_eq(unit_idx_uidl(&idx, i), want);
         /* "From x\n\n" + "\n": a one-byte body of a blank line. */
         ck_assert_uint_eq(idx_len(mb, &idx, i), 1);
         ck_assert_uint_eq(idx.msgs[i].size, 2);
@@ -442,16 +423,16 @@ START_TEST(tail_index)
 
     index_ok(mb, strlen(mb), &full);
     ck_assert_uint_eq(full.count, 3);
-    ck_assert_int_eq(mbox_index_build(mb, strlen(mb), idx_raw(&full, 1), 0,
+    ck_assert_int_eq(mbox_index_build(mb, strlen(mb), unit_idx_raw(&full, 1), 0,
                                       &tail,
                                       &err), 0);
     ck_assert_uint_eq(tail.count, 2);
     for (size_t i = 0; i < 2; i++) {
-        ck_assert_uint_eq(idx_raw(&tail, i), idx_raw(&full, i + 1));
+        ck_assert_uint_eq(unit_idx_raw(&tail, i), unit_idx_raw(&full, i + 1));
         ck_assert_uint_eq(idx_off(mb, &tail, i), idx_off(mb, &full, i + 1));
         ck_assert_uint_eq(idx_len(mb, &tail, i), idx_len(mb, &full, i + 1));
         ck_assert_uint_eq(tail.msgs[i].size, full.msgs[i + 1].size);
-        ck_assert_str_eq(idx_uidl(&tail, i), idx_uidl(&full, i + 1));
+        ck_assert_str_eq(unit_idx_uidl(&tail, i), unit_idx_uidl(&full, i + 1));
     }
     mbox_index_free(&tail);
     /* Nothing after START. */
@@ -530,16 +511,16 @@ static void check_against_reference(const char *d, size_t len)
         uint64_t off, mlen, raw;
         char want[33];
 
-        ck_assert_uint_eq(idx_raw(&idx, i), ref[i].from);
+        ck_assert_uint_eq(unit_idx_raw(&idx, i), ref[i].from);
         off = idx_off(d, &idx, i);
         mlen = idx_len(d, &idx, i);
         ck_assert_uint_eq(off, ref[i].body);
         ck_assert_uint_eq(off + mlen, ref[i].end);
         ck_assert_uint_eq(m->size, msg_wire_size(d + off, mlen));
-        raw = idx_raw(&idx, i + 1) - ref[i].from;
+        raw = unit_idx_raw(&idx, i + 1) - ref[i].from;
         if (m->dup == 0) {
             md5hex(d + ref[i].from, raw < 512 ? raw : 512, want);
-            ck_assert_str_eq(idx_uidl(&idx, i), want);
+            ck_assert_str_eq(unit_idx_uidl(&idx, i), want);
         }
     }
     mbox_index_free(&idx);
@@ -677,23 +658,23 @@ START_TEST(x_uidl_headers)
     ck_assert_int_eq(mbox_index_build(mb, strlen(mb), 0, MBOX_INDEX_X_UIDL,
                                       &idx, &err), 0);
     ck_assert_uint_eq(idx.count, 9);
-    ck_assert_str_eq(idx_uidl(&idx, 0), "abc-1");
-    ck_assert_str_eq(idx_uidl(&idx, 1), "xyz");
-    ck_assert_str_eq(idx_uidl(&idx, 4), v71 + 1);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), "abc-1");
+    ck_assert_str_eq(unit_idx_uidl(&idx, 1), "xyz");
+    ck_assert_str_eq(unit_idx_uidl(&idx, 4), v71 + 1);
     /* Invalid, too long, in the body, empty, a control character, a
      * duplicate: the digest. */
     for (size_t i = 2; i < 9; i++) {
         if (i == 4)
             continue;
-        ck_assert_uint_eq(strlen(idx_uidl(&idx, i)), 32);
+        ck_assert_uint_eq(strlen(unit_idx_uidl(&idx, i)), 32);
     }
     ck_assert_uint_eq(idx.xuidl_count, 4);
     mbox_index_free(&idx);
 
     /* Off: the digests only. */
     ck_assert_int_eq(mbox_index_build(mb, strlen(mb), 0, 0, &idx, &err), 0);
-    md5hex(mb, (size_t)idx_raw(&idx, 1), a);
-    ck_assert_str_eq(idx_uidl(&idx, 0), a);
+    md5hex(mb, (size_t)unit_idx_raw(&idx, 1), a);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), a);
     ck_assert_uint_eq(idx.xuidl_count, 0);
     mbox_index_free(&idx);
 }
@@ -715,16 +696,16 @@ START_TEST(x_uidl_collides_with_digest)
     ck_assert_int_eq(mbox_index_build(mb, n, 0, MBOX_INDEX_X_UIDL, &idx,
                                       &err), 0);
     ck_assert_uint_eq(idx.count, 5);
-    ck_assert_str_eq(idx_uidl(&idx, 0), want);
-    ck_assert_str_ne(idx_uidl(&idx, 2), want);
-    ck_assert_uint_eq(strlen(idx_uidl(&idx, 2)), 32);
-    ck_assert_uint_eq(strlen(idx_uidl(&idx, 3)), 32);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 0), want);
+    ck_assert_str_ne(unit_idx_uidl(&idx, 2), want);
+    ck_assert_uint_eq(strlen(unit_idx_uidl(&idx, 2)), 32);
+    ck_assert_uint_eq(strlen(unit_idx_uidl(&idx, 3)), 32);
     /* No third copy of a: ".3" is free. */
     snprintf(want + 32, 8, ".3");
-    ck_assert_str_eq(idx_uidl(&idx, 4), want);
+    ck_assert_str_eq(unit_idx_uidl(&idx, 4), want);
     for (size_t i = 0; i < 5; i++)
         for (size_t j = 0; j < i; j++)
-            ck_assert_str_ne(idx_uidl(&idx, i), idx_uidl(&idx, j));
+            ck_assert_str_ne(unit_idx_uidl(&idx, i), unit_idx_uidl(&idx, j));
     mbox_index_free(&idx);
 }
 END_TEST

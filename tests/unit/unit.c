@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mailbox.h"
 #include "unit.h"
 
 static Suite *(*const suites[])(void) = {
@@ -105,4 +106,21 @@ int main(void)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+uint64_t unit_idx_raw(const struct mbox_index *idx, size_t i)
+{
+    return i < idx->count ? mailbox_msg_from(&idx->msgs[i]) : idx->end;
+}
+
+const char *unit_idx_uidl(const struct mbox_index *idx, size_t i)
+{
+    static char bufs[4][UIDL_MAX_LEN + 1];
+    static unsigned k;
+    struct mailbox mb = {
+        .msgs = idx->msgs, .count = idx->count,
+        .xuidl = idx->xuidl, .xuidl_count = idx->xuidl_count,
+    };
+
+    return mailbox_uidl(&mb, i, bufs[k++ % 4]);
 }

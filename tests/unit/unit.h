@@ -4,6 +4,9 @@
 #define TPOP3D_UNIT_H
 
 #include <check.h>
+#include <stdint.h>
+
+#include "mboxindex.h"
 
 Suite *suite_strbuf(void);
 Suite *suite_config(void);
@@ -35,5 +38,11 @@ void unit_rmtree(const char *dir);
 void unit_write_file(const char *path, const void *data, size_t len);
 /* Read all of PATH; *LEN_R gets its size. Allocated, NUL-terminated. */
 char *unit_read_file(const char *path, size_t *len_r);
+/* Where message I of IDX starts in the raw mbox (its From_ line); I ==
+ * count gives the end of the indexed data. */
+uint64_t unit_idx_raw(const struct mbox_index *idx, size_t i);
+/* The UIDL of message I of IDX as a session would show it; the result
+ * stays valid for the next three calls. */
+const char *unit_idx_uidl(const struct mbox_index *idx, size_t i);
 
 #endif
