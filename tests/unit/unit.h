@@ -28,6 +28,7 @@ Suite *suite_relay(void);
 Suite *suite_bulletin(void);
 Suite *suite_tls(void);
 Suite *suite_sasl(void);
+Suite *suite_privsep_msg(void);
 
 /* Helpers shared by suites. */
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); allocated. */
