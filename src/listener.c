@@ -22,6 +22,7 @@
 #include "listenaddr.h"
 #include "listener.h"
 #include "log.h"
+#include "privsep.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -329,6 +330,12 @@ static void reload(struct config **cfg, const char *cfg_path)
     }
     for (size_t i = 0; i < ncfg->nwarnings; i++)
         log_warnx("%s", ncfg->warnings[i]);
+    if (geteuid() == 0 && privsep_configure(ncfg, &err) < 0) {
+        log_errx("reload failed, keeping the running configuration: %s", err);
+        free(err);
+        config_free(&ncfg);
+        return;
+    }
     auth_close();
     if (auth_init(ncfg, &err) < 0) {
         log_errx("reload failed, keeping the running configuration: %s", err);
@@ -336,6 +343,10 @@ static void reload(struct config **cfg, const char *cfg_path)
         config_free(&ncfg);
         if (auth_init(*cfg, &err) < 0) {
             log_errx("cannot restore the authentication drivers: %s", err);
+            free(err);
+        }
+        if (geteuid() == 0 && privsep_configure(*cfg, &err) < 0) {
+            log_errx("cannot restore the privilege separation: %s", err);
             free(err);
         }
         return;

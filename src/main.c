@@ -17,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mailbox.h"
+#include "privsep.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tpop3d.conf"
 
@@ -126,6 +127,12 @@ int main(int argc, char **argv)
             return 1;
         }
         auth_close();
+        if (privsep_configure(cfg, &error) < 0) {
+            fprintf(stderr, "tpop3d: %s\n", error);
+            free(error);
+            config_free(&cfg);
+            return 1;
+        }
         fprintf(stderr, "tpop3d: configuration %s OK\n", cfg_path);
         config_free(&cfg);
         return 0;
@@ -139,6 +146,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cfg->nwarnings; i++)
         syslog(LOG_WARNING, "%s", cfg->warnings[i]);
 
+    /* Without root there is nothing to separate: sessions run as before. */
+    if (geteuid() == 0 && privsep_configure(cfg, &error) < 0) {
+        log_errx("%s", error);
+        free(error);
+        return 1;
+    }
     if (auth_init(cfg, &error) < 0) {
         log_errx("%s", error);
         free(error);

@@ -16,6 +16,7 @@
 #include "onlogin.h"
 #include "pop3.h"
 #include "privs.h"
+#include "privsep.h"
 #include "session.h"
 #include "strbuf.h"
 #include "subst.h"
@@ -269,19 +270,14 @@ char *session_choose_mailbox(const struct config *cfg,
 enum pop3_outcome session_login(struct session *s,
                                 const struct auth_attempt *att)
 {
-    struct mailbox_options opts = {
-        .dotlock = !cfg_bool(s->cfg, CFG_MAILSPOOL_NO_DOTFILE_LOCKING),
-        .lock_wait_ms = MAILBOX_LOCK_WAIT_MS,
-        .owner = (uid_t)-1,
-        .durable = cfg_bool(s->cfg, CFG_MAILSPOOL_DURABLE_COMMIT),
-        .use_x_uidl = cfg_bool(s->cfg, CFG_MAILSPOOL_USE_X_UIDL),
-        .index_template = cfg_str(s->cfg, CFG_MAILSPOOL_INDEX),
-    };
     enum auth_status st;
-    const char *err = NULL;
-    char *spec, *merr = NULL;
 
-    st = auth_authenticate(s->cfg, att, &s->auth);
+    /* In the pre-login process the monitor decides, and delays failures
+     * itself; on success privsep_authenticate() does not return. */
+    if (privsep_prelogin(s))
+        st = privsep_authenticate(s, att);
+    else
+        st = auth_authenticate(s->cfg, att, &s->auth);
     if (st == AUTH_TEMPFAIL) {
         session_reply(s, "SYS/TEMP", "authentication temporarily unavailable, try again later");
         return POP_ERR;
@@ -295,7 +291,8 @@ enum pop3_outcome session_login(struct session *s,
         /* Flush what came before, so pipelined replies keep their order,
          * then make the guesser wait. */
         conn_flush(&s->conn);
-        while (nanosleep(&delay, &delay) < 0 && errno == EINTR && !conn_interrupted)
+        while (!privsep_prelogin(s) && nanosleep(&delay, &delay) < 0 &&
+               errno == EINTR && !conn_interrupted)
             ;
         session_reply(s, "AUTH", "authentication failed");
         if (++s->auth_failures >= POP3_MAX_AUTH_FAILURES) {
@@ -304,6 +301,21 @@ enum pop3_outcome session_login(struct session *s,
         }
         return POP_ERR;
     }
+    return session_login_finish(s);
+}
+
+enum pop3_outcome session_login_finish(struct session *s)
+{
+    struct mailbox_options opts = {
+        .dotlock = !cfg_bool(s->cfg, CFG_MAILSPOOL_NO_DOTFILE_LOCKING),
+        .lock_wait_ms = MAILBOX_LOCK_WAIT_MS,
+        .owner = (uid_t)-1,
+        .durable = cfg_bool(s->cfg, CFG_MAILSPOOL_DURABLE_COMMIT),
+        .use_x_uidl = cfg_bool(s->cfg, CFG_MAILSPOOL_USE_X_UIDL),
+        .index_template = cfg_str(s->cfg, CFG_MAILSPOOL_INDEX),
+    };
+    const char *err = NULL;
+    char *spec, *merr = NULL;
 
     /* From here on the session belongs to one user; any failure ends it. */
     s->end_reason = "error";
@@ -408,6 +420,7 @@ void session_run(int fd, const char *domain, const struct config *cfg,
                  bool verbose)
 {
     struct session s;
+    enum privsep_role role;
     char clean[160];
 
     memset(&s, 0, sizeof s);
@@ -429,16 +442,33 @@ void session_run(int fd, const char *domain, const struct config *cfg,
 
     if (auth_can_apop())
         make_timestamp(&s);
-    if (s.timestamp[0])
-        conn_printf(&s.conn, "+OK tpop3d ready %s\r\n", s.timestamp);
-    else
-        conn_puts(&s.conn, "+OK tpop3d ready\r\n");
+    /* Before a login the client speaks to an unprivileged process; this
+     * one continues only once it has logged in (privsep.h). */
+    role = privsep_start(&s);
+    if (role == PRIVSEP_LOGGED_IN) {
+        enum pop3_outcome outcome = session_login_finish(&s);
+
+        if (privsep_take_client(&s) < 0) {
+            s.end_reason = "error";
+            session_set_state(&s, STATE_DONE);
+        } else if (write_reply(&s, outcome) < 0) {
+            s.end_reason = s.conn.timed_out ? "timeout" : "drop";
+            session_set_state(&s, STATE_DONE);
+        }
+    } else if (role != PRIVSEP_ENDED) {
+        if (s.timestamp[0])
+            conn_printf(&s.conn, "+OK tpop3d ready %s\r\n", s.timestamp);
+        else
+            conn_puts(&s.conn, "+OK tpop3d ready\r\n");
+    }
 
     session_loop(&s);
 
     if (s.mb)
         mailbox_close(&s.mb);
     conn_flush(&s.conn);
+    if (privsep_prelogin(&s))
+        privsep_prelogin_end(&s);   /* the monitor writes the log line */
     log_info("session end: user=%s client=%s retrieved=%zu/%llu deleted=%zu "
              "duration=%.2fs end=%s",
              s.auth.user ? s.auth.user
@@ -448,6 +478,7 @@ void session_run(int fd, const char *domain, const struct config *cfg,
              (unsigned long long)s.retrieved_bytes, s.deleted_msgs,
              elapsed(&s.started), s.end_reason);
     conn_close(&s.conn);
+    privsep_finish(&s);
     auth_close();       /* say goodbye to databases the drivers opened */
     auth_result_free(&s.auth);
     strfreezero(s.user);

@@ -20,11 +20,14 @@ enum session_state {
     STATE_DONE,
 };
 
+struct privsep;
+
 struct session {
     struct conn conn;
     const struct config *cfg;
     enum session_state state;
     bool verbose;                   /* -v: log the dialogue */
+    struct privsep *privsep;        /* the split at login (privsep.c) */
 
     char timestamp[128];            /* APOP <...>, "" when not offered */
     char *user;                     /* from USER, until PASS */
@@ -72,9 +75,13 @@ char *session_choose_mailbox(const struct config *cfg,
                              const char *clienthost, const char *serverhost,
                              const char **error_r);
 
-/* After a successful authentication: onlogin actions, drop privileges,
- * open the mailbox. Returns the outcome to send for PASS/APOP. */
+/* Authenticate ATT (through the monitor in the pre-login process), then
+ * session_login_finish(). Returns the outcome to send for PASS/APOP. */
 enum pop3_outcome session_login(struct session *s,
                                 const struct auth_attempt *att);
+
+/* After a successful authentication (S->auth filled in): onlogin actions,
+ * drop privileges, open the mailbox. Returns the outcome of the login. */
+enum pop3_outcome session_login_finish(struct session *s);
 
 #endif

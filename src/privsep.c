@@ -1,0 +1,920 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* privsep.c: the split of a session at login. The monitor (root) forks a
+ * pre-login process that chroots into an empty directory, becomes
+ * privsep-user and speaks to the client until it logs in; the monitor runs
+ * the drivers for it, then continues the session as the mail user. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privs.h"
+#include "privsep.h"
+#include "privsep_msg.h"
+#include "session.h"
+#include "xalloc.h"
+
+struct privsep {
+    bool prelogin;          /* this process is the pre-login process */
+    int chan;               /* our end of the socketpair, or -1 */
+    pid_t pid;              /* monitor: the pre-login process, or -1 */
+    bool relay;             /* monitor: the channel carries the session */
+    bool term_sent;         /* monitor: the pre-login process was told to end */
+    struct timespec term_deadline;
+    size_t pending_len;     /* monitor: body length of the HANDOFF/RELAY */
+    unsigned failures;      /* monitor: failed logins so far */
+};
+
+/* Resolved by privsep_configure() in the listener, inherited by sessions. */
+static struct {
+    bool ready;
+    uid_t uid;
+    gid_t gid;
+    char *dir;
+} conf;
+
+/* How long the monitor waits for a pre-login process to go away after it
+ * was told to (SIGTERM, or its handoff) before it kills it. */
+#define PRIVSEP_REAP_MS 3000
+
+int privsep_configure(const struct config *cfg, char **error_r)
+{
+    const char *user = cfg_str(cfg, CFG_PRIVSEP_USER);
+    const char *dir = cfg_str(cfg, CFG_PRIVSEP_DIRECTORY);
+    struct passwd *pw;
+    struct stat st;
+    struct dirent *de;
+    DIR *d;
+
+    if (!user || !*user) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_USER, xstrdup("empty user name"));
+        return -1;
+    }
+    pw = getpwnam(user);
+    if (!pw) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_USER, xasprintf(
+            "no such user \"%s\" (create it with: useradd --system "
+            "--no-create-home --home-dir /nonexistent --shell "
+            "/usr/sbin/nologin %s)", user, user));
+        return -1;
+    }
+    if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_USER, xasprintf(
+            "user \"%s\" has uid or gid 0; it must be an unprivileged "
+            "account of its own", user));
+        return -1;
+    }
+    if (!dir || dir[0] != '/') {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_DIRECTORY,
+                             xstrdup("must be an absolute path"));
+        return -1;
+    }
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_DIRECTORY, xasprintf(
+            "%s is not a directory (create it with: mkdir -p -m 0755 %s)",
+            dir, dir));
+        return -1;
+    }
+    /* The pre-login process must find nothing in its root and be unable
+     * to put anything there. */
+    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_DIRECTORY, xasprintf(
+            "%s must be owned by root and writable by nobody else "
+            "(chown root %s; chmod 0755 %s)", dir, dir, dir));
+        return -1;
+    }
+    d = opendir(dir);
+    if (!d) {
+        *error_r = cfg_error(cfg, CFG_PRIVSEP_DIRECTORY,
+                             xasprintf("%s: %s", dir, strerror(errno)));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            closedir(d);
+            *error_r = cfg_error(cfg, CFG_PRIVSEP_DIRECTORY,
+                                 xasprintf("%s must be empty", dir));
+            return -1;
+        }
+    }
+    closedir(d);
+    conf.uid = pw->pw_uid;
+    conf.gid = pw->pw_gid;
+    free(conf.dir);
+    conf.dir = xstrdup(dir);
+    conf.ready = true;
+    return 0;
+}
+
+bool privsep_prelogin(const struct session *s)
+{
+    return s->privsep && s->privsep->prelogin;
+}
+
+/* -- messages --------------------------------------------------------------- */
+
+/* Wait until FD is readable. The monitor, once told to shut down, passes
+ * the SIGTERM on and gives the pre-login process a bounded time to say
+ * goodbye. 0, or -1 when it should stop waiting. */
+static int wait_readable(struct privsep *ps, int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    for (;;) {
+        int r;
+
+        if (conn_interrupted) {
+            struct timespec now;
+
+            if (ps->prelogin)
+                return -1;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (!ps->term_sent) {
+                kill(ps->pid, SIGTERM);
+                ps->term_sent = true;
+                ps->term_deadline = now;
+                ps->term_deadline.tv_sec += PRIVSEP_REAP_MS / 1000;
+            } else if (now.tv_sec > ps->term_deadline.tv_sec ||
+                       (now.tv_sec == ps->term_deadline.tv_sec &&
+                        now.tv_nsec >= ps->term_deadline.tv_nsec)) {
+                return -1;
+            }
+        }
+        /* Bounded, so a signal that lands just before poll() is seen. */
+        r = poll(&pfd, 1, 200);
+        if (r > 0)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static int read_exact(struct privsep *ps, int fd, void *buf, size_t len)
+{
+    unsigned char *p = buf;
+
+    while (len > 0) {
+        ssize_t n;
+
+        if (wait_readable(ps, fd) < 0)
+            return -1;
+        n = read(fd, p, len);
+        if (n == 0)
+            return -1;
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                poll(&pfd, 1, 200);
+                continue;
+            }
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Send M; with PASS_FD >= 0, that descriptor travels with its header. */
+static int msg_send(int fd, const struct privsep_msg *m, int pass_fd)
+{
+    static unsigned char buf[PRIVSEP_MSG_MAX];
+    const char *err;
+    size_t n = privsep_msg_encode(m, buf, sizeof buf, &err), off = 0;
+    int r;
+
+    if (n == 0) {
+        log_errx("privsep: cannot encode a message: %s", err);
+        return -1;
+    }
+    if (pass_fd >= 0) {
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } cm;
+        struct iovec iov = { .iov_base = buf, .iov_len = PRIVSEP_MSG_HDR };
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1,
+            .msg_control = cm.buf, .msg_controllen = sizeof cm.buf,
+        };
+        struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
+        ssize_t sent;
+
+        memset(&cm, 0, sizeof cm);
+        ch->cmsg_level = SOL_SOCKET;
+        ch->cmsg_type = SCM_RIGHTS;
+        ch->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(ch), &pass_fd, sizeof(int));
+        do
+            sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR);
+        if (sent <= 0)
+            return -1;
+        off = (size_t)sent;
+    }
+    r = write_all(fd, buf + off, n - off);
+    explicit_bzero(buf, n);
+    return r;
+}
+
+/* Read a header; a descriptor that came with it is returned in *FD_R
+ * (NULL: none may come; any that does is closed and refused). */
+static int msg_header_fd(struct privsep *ps, enum privsep_msg_type *type_r,
+                         size_t *len_r, int *fd_r)
+{
+    unsigned char hdr[PRIVSEP_MSG_HDR];
+    size_t got = 0;
+    const char *err;
+    int fd = -1;
+
+    while (got < sizeof hdr) {
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } cm;
+        struct iovec iov = { .iov_base = hdr + got, .iov_len = sizeof hdr - got };
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1,
+            .msg_control = cm.buf, .msg_controllen = sizeof cm.buf,
+        };
+        ssize_t n;
+
+        if (wait_readable(ps, ps->chan) < 0)
+            goto fail;
+        n = recvmsg(ps->chan, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            goto fail;
+        for (struct cmsghdr *ch = CMSG_FIRSTHDR(&mh); ch;
+             ch = CMSG_NXTHDR(&mh, ch)) {
+            int in;
+
+            if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS ||
+                ch->cmsg_len != CMSG_LEN(sizeof(int)))
+                continue;
+            memcpy(&in, CMSG_DATA(ch), sizeof in);
+            if (fd >= 0 || !fd_r) {
+                close(in);
+                log_errx("privsep: unexpected descriptor from the pre-login process");
+                goto fail;
+            }
+            fd = in;
+        }
+        if (mh.msg_flags & MSG_CTRUNC)
+            goto fail;
+        got += (size_t)n;
+    }
+    if (privsep_msg_header(hdr, type_r, len_r, &err) < 0) {
+        log_errx("privsep: %s", err);
+        goto fail;
+    }
+    if (fd_r)
+        *fd_r = fd;
+    return 0;
+
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static int msg_header(struct privsep *ps, enum privsep_msg_type *type_r,
+                      size_t *len_r)
+{
+    return msg_header_fd(ps, type_r, len_r, NULL);
+}
+
+static int msg_body(struct privsep *ps, enum privsep_msg_type type,
+                    size_t len, struct privsep_msg *m)
+{
+    static unsigned char body[PRIVSEP_MSG_MAX_BODY];
+    const char *err;
+    int r;
+
+    /* The header check bounded LEN by the type's maximum. */
+    if (len > sizeof body || read_exact(ps, ps->chan, body, len) < 0)
+        return -1;
+    r = privsep_msg_decode(type, body, len, m, &err);
+    explicit_bzero(body, len);
+    if (r < 0)
+        log_errx("privsep: %s", err);
+    return r;
+}
+
+static int msg_recv(struct privsep *ps, struct privsep_msg *m)
+{
+    enum privsep_msg_type type;
+    size_t len;
+
+    if (msg_header(ps, &type, &len) < 0)
+        return -1;
+    return msg_body(ps, type, len, m);
+}
+
+/* -- the pre-login process ---------------------------------------------------- */
+
+/* Forget every secret of the configuration: the pre-login process reads
+ * only numbers and switches (timeouts, apop-only, privsep-relay), never a
+ * string. The memory is this process's copy, so the cast is safe. */
+static void scrub_config(const struct config *ccfg)
+{
+    struct config *cfg = (struct config *)ccfg;
+
+    for (size_t i = 0; i < CFG__COUNT; i++) {
+        struct cfg_value *v = &cfg->values[i];
+
+        if (!v->text)
+            continue;
+        explicit_bzero(v->text, strlen(v->text));
+        free(v->text);
+        v->text = NULL;
+    }
+}
+
+/* Unmap every shared writable mapping (the authentication cache): the
+ * pre-login process must not be able to read or forge what the monitors
+ * share. */
+static int unmap_shared(void)
+{
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "re");
+    int r = 0;
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char *end, *perms;
+        unsigned long lo = strtoul(line, &end, 16), hi;
+
+        if (*end != '-')
+            continue;
+        hi = strtoul(end + 1, &perms, 16);
+        if (*perms != ' ' || strlen(perms) < 5)
+            continue;
+        if (perms[4] == 's' && munmap((void *)lo, hi - lo) < 0)
+            r = -1;
+        /* a long line (a path) goes on: skip the rest of it */
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;
+    }
+    fclose(f);
+    return r;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Close every descriptor but the N in KEEP. */
+static void close_all_but(int *keep, size_t n)
+{
+    unsigned lo = 0;
+
+    qsort(keep, n, sizeof *keep, cmp_int);
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < 0)
+            continue;
+        if ((unsigned)keep[i] > lo)
+            close_range(lo, (unsigned)keep[i] - 1, 0);
+        lo = (unsigned)keep[i] + 1;
+    }
+    close_range(lo, ~0U, 0);
+}
+
+static int prelogin_setup(struct session *s, int chan, const char **error_r)
+{
+    int keep[6], logfd, probe;
+    size_t n = 0;
+
+    scrub_config(s->cfg);
+    if (unmap_shared() < 0) {
+        *error_r = "cannot unmap shared memory";
+        return -1;
+    }
+    /* Reopen the syslog socket where we can name it, to keep it open in
+     * the chroot (there is no /dev/log there). */
+    closelog();
+    probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (probe >= 0)
+        close(probe);
+    openlog("tpop3d", LOG_PID | LOG_NDELAY,
+            cfg_facility(s->cfg, CFG_LOG_FACILITY));
+    logfd = probe;
+    keep[n++] = 0;
+    keep[n++] = 1;
+    keep[n++] = 2;
+    keep[n++] = s->conn.fd;
+    keep[n++] = chan;
+    if (logfd > 2 && logfd != s->conn.fd && logfd != chan)
+        keep[n++] = logfd;
+    close_all_but(keep, n);
+    tzset();        /* the log's local time, before /etc goes away */
+    if (chroot(conf.dir) < 0 || chdir("/") < 0) {
+        *error_r = "cannot chroot into privsep-directory";
+        return -1;
+    }
+    if (privs_drop(conf.uid, conf.gid, error_r) < 0)
+        return -1;
+    return 0;
+}
+
+static enum privsep_end end_code(const char *reason)
+{
+    static const struct { const char *name; enum privsep_end code; } map[] = {
+        { "QUIT", PRIVSEP_END_QUIT }, { "drop", PRIVSEP_END_DROP },
+        { "timeout", PRIVSEP_END_TIMEOUT }, { "error", PRIVSEP_END_ERROR },
+        { "bad commands", PRIVSEP_END_BAD_COMMANDS },
+        { "auth failures", PRIVSEP_END_AUTH_FAILURES },
+        { "shutdown", PRIVSEP_END_SHUTDOWN },
+    };
+
+    for (size_t i = 0; reason && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].name, reason) == 0)
+            return map[i].code;
+    return PRIVSEP_END_ERROR;
+}
+
+static const char *end_name(unsigned code)
+{
+    static const char *const names[PRIVSEP_END__COUNT] = {
+        "QUIT", "drop", "timeout", "error", "bad commands", "auth failures",
+        "shutdown",
+    };
+
+    return code < PRIVSEP_END__COUNT ? names[code] : "error";
+}
+
+void privsep_prelogin_end(struct session *s)
+{
+    static struct privsep_msg m;
+
+    m.type = PRIVSEP_MSG_END;
+    m.status = (uint8_t)end_code(s->end_reason);
+    snprintf(m.login, sizeof m.login, "%s", s->user ? s->user : "");
+    msg_send(s->privsep->chan, &m, -1);
+    _exit(0);
+}
+
+/* Move bytes between the client (through its transport, TLS included) and
+ * the monitor until either side is done. Every round drains what each side
+ * has (a transport may hold decrypted bytes the socket no longer shows)
+ * before it polls. */
+static void relay_run(struct session *s)
+{
+    static unsigned char up[16 * 1024], down[64 * 1024];
+    struct conn *c = &s->conn;
+    int ch = s->privsep->chan;
+    size_t up_len = 0, d_off = 0, d_len = 0;
+    bool c_eof = false, ch_eof = false, ch_shut = false;
+
+    fcntl(ch, F_SETFL, fcntl(ch, F_GETFL) | O_NONBLOCK);
+    for (;;) {
+        struct pollfd pfd[2];
+        ssize_t n;
+        int r;
+
+        if (conn_interrupted)
+            break;
+        while (!c_eof && up_len < sizeof up) {
+            n = c->io->read(c, up + up_len, sizeof up - up_len);
+            if (n > 0)
+                up_len += (size_t)n;
+            else if (n == 0)
+                c_eof = true;
+            else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+                goto out;
+            else if (errno != EINTR)
+                break;
+        }
+        while (up_len > 0) {
+            n = send(ch, up, up_len, MSG_NOSIGNAL);
+            if (n > 0) {
+                memmove(up, up + n, up_len - (size_t)n);
+                up_len -= (size_t)n;
+            } else if (errno != EINTR && errno != EAGAIN) {
+                goto out;
+            } else if (errno != EINTR) {
+                break;
+            }
+        }
+        if (c_eof && up_len == 0 && !ch_shut) {
+            shutdown(ch, SHUT_WR);
+            ch_shut = true;
+        }
+        for (;;) {
+            if (d_len == 0 && !ch_eof) {
+                n = read(ch, down, sizeof down);
+                if (n > 0) {
+                    d_off = 0;
+                    d_len = (size_t)n;
+                } else if (n == 0) {
+                    ch_eof = true;
+                } else if (errno == EINTR) {
+                    continue;
+                } else if (errno != EAGAIN) {
+                    goto out;
+                }
+            }
+            if (d_len == 0)
+                break;
+            n = c->io->write(c, down + d_off, d_len);
+            if (n > 0) {
+                d_off += (size_t)n;
+                d_len -= (size_t)n;
+                c->bytes_out += (uint64_t)n;
+            } else if (errno == EINTR) {
+                continue;
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            } else {
+                goto out;
+            }
+        }
+        if (ch_eof && d_len == 0)
+            break;
+        pfd[0].fd = c->fd;
+        pfd[0].events = (short)((!c_eof && up_len < sizeof up ? POLLIN : 0) |
+                                (d_len ? POLLOUT : 0));
+        if (!pfd[0].events)
+            pfd[0].fd = -1;
+        pfd[1].fd = ch;
+        pfd[1].events = (short)((d_len == 0 && !ch_eof ? POLLIN : 0) |
+                                (up_len ? POLLOUT : 0));
+        r = poll(pfd, 2, c->timeout_ms);
+        /* Silence is the monitor's to time out; a stalled write is ours. */
+        if (r == 0 && (d_len || up_len))
+            break;
+        if (r < 0 && errno != EINTR)
+            break;
+    }
+out:
+    c->io->close(c);
+    close(ch);
+}
+
+/* Login succeeded: replies written so far go out first, then the client
+ * goes back to the monitor with the bytes read beyond the login command,
+ * or stays here behind a relay when its transport cannot move. */
+static void prelogin_handoff(struct session *s) __attribute__((noreturn));
+static void prelogin_handoff(struct session *s)
+{
+    static struct privsep_msg m;
+    struct conn *c = &s->conn;
+    size_t left = c->in_end - c->in_start;
+    bool relay = cfg_bool(s->cfg, CFG_PRIVSEP_RELAY) || c->io != &conn_io_plain;
+
+    conn_flush(c);
+    m.type = relay ? PRIVSEP_MSG_RELAY : PRIVSEP_MSG_HANDOFF;
+    /* The input buffer is CONN_INBUF_SIZE bytes, the data field as well. */
+    m.datalen = left < sizeof m.data ? left : sizeof m.data;
+    memcpy(m.data, c->in + c->in_start, m.datalen);
+    c->in_start = c->in_end = 0;
+    if (msg_send(s->privsep->chan, &m, relay ? -1 : c->fd) < 0)
+        _exit(1);
+    explicit_bzero(m.data, m.datalen);
+    if (relay)
+        relay_run(s);
+    _exit(0);
+}
+
+enum auth_status privsep_authenticate(struct session *s,
+                                      const struct auth_attempt *att)
+{
+    static struct privsep_msg m;
+    const char *secret = att->method == AUTH_METHOD_APOP ? att->digest
+                                                         : att->password;
+    int r;
+
+    memset(&m, 0, offsetof(struct privsep_msg, data));
+    if (strlen(att->login) > POP3_MAX_USER || !secret ||
+        strlen(secret) > POP3_MAX_PASS)
+        return AUTH_NO;
+    m.type = PRIVSEP_MSG_AUTH;
+    m.method = att->method == AUTH_METHOD_APOP ? PRIVSEP_METHOD_APOP
+                                               : PRIVSEP_METHOD_PASS;
+    snprintf(m.login, sizeof m.login, "%s", att->login);
+    snprintf(m.secret, sizeof m.secret, "%s", secret);
+    /* Earlier replies go out before the monitor's failure delay. */
+    conn_flush(&s->conn);
+    r = msg_send(s->privsep->chan, &m, -1);
+    explicit_bzero(m.secret, sizeof m.secret);
+    if (r < 0 || msg_recv(s->privsep, &m) < 0 || m.type != PRIVSEP_MSG_RESULT) {
+        s->end_reason = conn_interrupted ? "shutdown" : "error";
+        session_set_state(s, STATE_DONE);
+        return AUTH_TEMPFAIL;
+    }
+    switch (m.status) {
+    case PRIVSEP_OK:
+        prelogin_handoff(s);
+    case PRIVSEP_NO:
+        return AUTH_NO;
+    default:
+        return AUTH_TEMPFAIL;
+    }
+}
+
+/* -- the monitor -------------------------------------------------------------- */
+
+/* Wait up to PRIVSEP_REAP_MS for the pre-login process to exit, then kill
+ * it. Only while we are root (or it is already gone). */
+static void reap_prelogin(struct privsep *ps)
+{
+    struct timespec pause = { 0, 10 * 1000000L };
+
+    if (ps->pid <= 0)
+        return;
+    for (int i = 0; i < PRIVSEP_REAP_MS / 10; i++) {
+        if (waitpid(ps->pid, NULL, WNOHANG) != 0) {
+            ps->pid = -1;
+            return;
+        }
+        nanosleep(&pause, NULL);
+    }
+    kill(ps->pid, SIGKILL);
+    waitpid(ps->pid, NULL, 0);
+    ps->pid = -1;
+}
+
+static void fail_delay(void)
+{
+    struct timespec delay = {
+        .tv_sec = POP3_AUTH_FAIL_DELAY_MS / 1000,
+        .tv_nsec = (POP3_AUTH_FAIL_DELAY_MS % 1000) * 1000000L,
+    };
+
+    while (nanosleep(&delay, &delay) < 0 && errno == EINTR && !conn_interrupted)
+        ;
+}
+
+/* Decide one login request. The addresses, the listener's domain and the
+ * APOP timestamp are the monitor's own, never the pre-login side's. */
+static enum privsep_status monitor_auth(struct session *s,
+                                        const struct privsep_msg *m)
+{
+    struct auth_attempt att;
+    enum auth_status st;
+
+    memset(&att, 0, sizeof att);
+    att.login = m->login;
+    att.clienthost = s->conn.clienthost;
+    att.serverhost = s->conn.serverhost;
+    att.listener_domain = s->conn.domain;
+    if (m->method == PRIVSEP_METHOD_APOP) {
+        if (!s->timestamp[0])
+            goto no;
+        att.method = AUTH_METHOD_APOP;
+        att.timestamp = s->timestamp;
+        att.digest = m->secret;
+    } else {
+        if (cfg_bool(s->cfg, CFG_APOP_ONLY))
+            goto no;
+        att.method = AUTH_METHOD_PASS;
+        att.password = m->secret;
+    }
+    st = auth_authenticate(s->cfg, &att, &s->auth);
+    if (st == AUTH_OK && s->auth.uid == 0) {
+        log_errx("refusing to serve %s as root (driver %s)", s->auth.user,
+                 s->auth.driver);
+        auth_result_free(&s->auth);
+        memset(&s->auth, 0, sizeof s->auth);
+        return PRIVSEP_TEMPFAIL;
+    }
+    if (st == AUTH_OK)
+        return PRIVSEP_OK;
+    if (st == AUTH_TEMPFAIL)
+        return PRIVSEP_TEMPFAIL;
+no:
+    fail_delay();
+    s->privsep->failures++;
+    return PRIVSEP_NO;
+}
+
+static enum privsep_role monitor_end(struct session *s, const char *reason)
+{
+    struct privsep *ps = s->privsep;
+
+    if (reason)
+        s->end_reason = conn_interrupted ? "shutdown" : reason;
+    reap_prelogin(ps);
+    close(ps->chan);
+    ps->chan = -1;
+    session_set_state(s, STATE_DONE);
+    return PRIVSEP_ENDED;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+                      const struct sockaddr_storage *b)
+{
+    return alen <= sizeof *b && memcmp(a, b, alen) == 0;
+}
+
+/* Whether FD is a TCP socket of the connection C was set up for: the
+ * monitor takes back only the client it handed out. */
+static bool same_connection(const struct conn *c, int fd)
+{
+    struct sockaddr_storage sa;
+    socklen_t len;
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return false;
+    memset(&sa, 0, sizeof sa);
+    len = sizeof sa;
+    if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0 ||
+        !same_addr(&sa, len, &c->client_sa))
+        return false;
+    memset(&sa, 0, sizeof sa);
+    len = sizeof sa;
+    return getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+        same_addr(&sa, len, &c->server_sa);
+}
+
+static enum privsep_role monitor_loop(struct session *s)
+{
+    static struct privsep_msg m;
+    struct privsep *ps = s->privsep;
+    enum privsep_msg_type type;
+    enum privsep_status st;
+    int fd = -1;
+
+    for (;;) {
+        if (msg_recv(ps, &m) < 0)
+            return monitor_end(s, "error");
+        if (m.type == PRIVSEP_MSG_END) {
+            if (m.login[0])
+                s->user = xstrdup(m.login);
+            s->end_reason = end_name(m.status);
+            return monitor_end(s, NULL);
+        }
+        if (m.type != PRIVSEP_MSG_AUTH ||
+            ps->failures >= POP3_MAX_AUTH_FAILURES) {
+            log_errx("privsep: unexpected message from the pre-login process");
+            return monitor_end(s, "error");
+        }
+        st = monitor_auth(s, &m);
+        explicit_bzero(m.secret, sizeof m.secret);
+        m.type = PRIVSEP_MSG_RESULT;
+        m.status = (uint8_t)st;
+        if (msg_send(ps->chan, &m, -1) < 0) {
+            if (st == PRIVSEP_OK)
+                auth_result_free(&s->auth);
+            return monitor_end(s, "error");
+        }
+        if (st == PRIVSEP_OK)
+            break;
+    }
+    /* Only the header now (with the client's socket for a handoff): the
+     * bytes behind it came from the client, and are read once we are no
+     * longer root. */
+    if (msg_header_fd(ps, &type, &ps->pending_len, &fd) < 0 ||
+        (type == PRIVSEP_MSG_HANDOFF && !same_connection(&s->conn, fd)) ||
+        (type == PRIVSEP_MSG_RELAY && fd >= 0) ||
+        (type != PRIVSEP_MSG_HANDOFF && type != PRIVSEP_MSG_RELAY)) {
+        log_errx("privsep: no valid handoff after the login of %s",
+                 s->auth.user);
+        if (fd >= 0)
+            close(fd);
+        auth_result_free(&s->auth);
+        memset(&s->auth, 0, sizeof s->auth);
+        return monitor_end(s, "error");
+    }
+    ps->relay = type == PRIVSEP_MSG_RELAY;
+    if (!ps->relay) {
+        s->conn.fd = fd;
+        reap_prelogin(ps);
+    }
+    return PRIVSEP_LOGGED_IN;
+}
+
+enum privsep_role privsep_start(struct session *s)
+{
+    struct privsep *ps;
+    const char *err = NULL;
+    int sv[2];
+    pid_t pid;
+
+    if (!conf.ready || geteuid() != 0)
+        return PRIVSEP_OFF;
+    ps = xmalloc(sizeof *ps);
+    memset(ps, 0, sizeof *ps);
+    ps->chan = ps->pid = -1;
+    s->privsep = ps;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        log_err("privsep: socketpair");
+        return monitor_end(s, "error");
+    }
+    pid = fork();
+    if (pid < 0) {
+        log_err("privsep: fork");
+        close(sv[0]);
+        close(sv[1]);
+        return monitor_end(s, "error");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        ps->prelogin = true;
+        ps->chan = sv[1];
+        if (prelogin_setup(s, sv[1], &err) < 0) {
+            log_errx("privsep: %s", err);
+            _exit(1);
+        }
+        return PRIVSEP_PRELOGIN;
+    }
+    close(sv[1]);
+    /* The client belongs to the pre-login process until it logs in. */
+    close(s->conn.fd);
+    s->conn.fd = -1;
+    ps->chan = sv[0];
+    ps->pid = pid;
+    return monitor_loop(s);
+}
+
+int privsep_take_client(struct session *s)
+{
+    static struct privsep_msg m;
+    struct privsep *ps = s->privsep;
+    struct conn *c = &s->conn;
+
+    if (!ps)
+        return 0;
+    if (geteuid() == 0 || getuid() == 0) {
+        /* The privilege drop failed: root reads nothing of the client's. */
+        reap_prelogin(ps);
+        return -1;
+    }
+    if (msg_body(ps, ps->relay ? PRIVSEP_MSG_RELAY : PRIVSEP_MSG_HANDOFF,
+                 ps->pending_len, &m) < 0) {
+        log_errx("privsep: bad handoff for %s", s->auth.user);
+        return -1;
+    }
+    /* The data field and the input buffer are both CONN_INBUF_SIZE. */
+    memcpy(c->in, m.data, m.datalen);
+    c->in_start = 0;
+    c->in_end = m.datalen;
+    if (ps->relay) {
+        c->fd = ps->chan;
+        c->io = &conn_io_plain;
+        fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    } else {
+        close(ps->chan);
+    }
+    ps->chan = -1;
+    return 0;
+}
+
+void privsep_finish(struct session *s)
+{
+    struct privsep *ps = s->privsep;
+    struct timespec pause = { 0, 10 * 1000000L };
+
+    if (!ps)
+        return;
+    if (ps->chan >= 0)
+        close(ps->chan);
+    /* A relay ends when it has written out what the session sent, which
+     * is bounded by its own timeout; we cannot signal it (it is not ours
+     * any more), so wait a little, then leave it to init. */
+    for (int i = 0; ps->pid > 0 && i < PRIVSEP_REAP_MS / 10; i++) {
+        if (waitpid(ps->pid, NULL, WNOHANG) != 0)
+            ps->pid = -1;
+        else
+            nanosleep(&pause, NULL);
+    }
+    free(ps);
+    s->privsep = NULL;
+}
