@@ -18,7 +18,7 @@ from harness.server import DaemonError  # noqa: E402
 SUITES = ["cli", "transcripts", "session", "clients", "mailbox", "robustness",
           "limits", "signals", "initscript", "delivery", "auth_pam",
           "auth_gdbm", "auth_other", "auth_mysql", "authcache", "domains",
-          "onlogin", "relay", "bulletin", "tls", "sasl", "bigmbox"]
+          "onlogin", "relay", "bulletin", "tls", "sasl", "privsep", "bigmbox"]
 
 
 def preflight(ctx):

@@ -23,6 +23,12 @@ PASSWD_USERS = {
 
 PR_SET_CHILD_SUBREAPER = 36
 
+# What make install and the README's set-up provide: the unprivileged user
+# of the pre-login process and its empty chroot (the defaults of
+# privsep-user and privsep-directory).
+PRIVSEP_USER = "tpop3d"
+PRIVSEP_DIR = "/var/lib/tpop3d/empty"
+
 
 class SetupError(Exception):
     pass
@@ -77,6 +83,16 @@ def ensure_users():
     SHA-512 crypt hashes, which the passwd driver must verify). Returns the
     names created, for remove_users()."""
     created = []
+    try:
+        pwd.getpwnam(PRIVSEP_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                        "--comment", USER_COMMENT, "--user-group", PRIVSEP_USER],
+                       check=True, stdin=subprocess.DEVNULL)
+        created.append(PRIVSEP_USER)
+    os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
+    os.chmod(PRIVSEP_DIR, 0o755)
     for user, password in PASSWD_USERS.items():
         try:
             pwd.getpwnam(user)

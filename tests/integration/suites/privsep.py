@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Privilege separation before login: who holds the client's socket, as
+which user and in which root, across the login, the handoff and the relay."""
+
+import os
+import pwd
+import signal
+import subprocess
+import time
+
+from harness import check, system
+from harness.runner import test
+from harness.server import password_of
+
+
+def _conn_inodes(server_port, client_port):
+    """Socket inodes of the server's side of one TCP connection."""
+    out = []
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            lport = int(fields[1].rsplit(":", 1)[1], 16)
+            rport = int(fields[2].rsplit(":", 1)[1], 16)
+            if lport == server_port and rport == client_port and fields[9] != "0":
+                out.append(fields[9])
+    return out
+
+
+def holders(srv, c):
+    """PIDs of the processes that hold the server side of connection C."""
+    links = {"socket:[%s]" % i for i in _conn_inodes(srv.port, c.sock.getsockname()[1])}
+    pids = []
+    for pid in system.all_pids():
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in links:
+                    pids.append(pid)
+                    break
+            except OSError:
+                pass
+    return pids
+
+
+def wait_holders(srv, c, want, what, timeout=3.0):
+    """The holders once there are WANT of them (a handoff takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = holders(srv, c)
+        if len(pids) == want or time.monotonic() > deadline:
+            check.eq(len(pids), want, "processes holding the client socket %s" % what)
+            return pids
+        time.sleep(0.02)
+
+
+def ids(pid):
+    """(uids, gids): real, effective, saved and filesystem ids of PID."""
+    uids = gids = None
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                uids = [int(x) for x in line.split()[1:]]
+            elif line.startswith("Gid:"):
+                gids = [int(x) for x in line.split()[1:]]
+    return uids, gids
+
+
+def check_unprivileged(pid, chroot, what):
+    uids, gids = ids(pid)
+    user = pwd.getpwnam(system.PRIVSEP_USER)
+    check.eq(uids, [user.pw_uid] * 4, "uids of the %s" % what)
+    check.eq(gids, [user.pw_gid] * 4, "gids of the %s" % what)
+    check.eq(os.readlink("/proc/%d/root" % pid), chroot, "root directory of the %s" % what)
+    with open("/proc/%d/status" % pid) as f:
+        groups = [l for l in f if l.startswith("Groups:")][0].split()[1:]
+    check.true("0" not in groups, "the %s is in group 0: %r" % (what, groups))
+
+
+def chroot_dir(ctx):
+    d = ctx.tmpdir("empty")
+    os.chmod(d, 0o755)
+    return d
+
+
+@test
+def prelogin_runs_unprivileged_in_chroot(ctx):
+    empty = chroot_dir(ctx)
+    srv = ctx.server({"privsep-directory": empty})
+    with srv.connect() as c:
+        c.ok("CAPA")
+        c.read_body()
+        c.ok("USER tp3user1")
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        check_unprivileged(pid, empty, "pre-login process")
+        check.true(pid != srv.pid, "the listener holds the client socket")
+        c.ok("PASS " + password_of("tp3user1"))
+        after = wait_holders(srv, c, 1, "after the login")[0]
+        check.true(after != pid, "the pre-login process still holds the socket")
+        uid = pwd.getpwnam("tp3user1").pw_uid
+        uids, gids = ids(after)
+        check.eq(uids, [uid] * 4, "uids of the session after the login")
+        check.true(0 not in gids, "a gid of the session is 0: %r" % gids)
+        check.eq(os.readlink("/proc/%d/root" % after), "/", "root of the session after the login")
+        c.ok("STAT")
+        c.ok("QUIT")
+    m = srv.wait_log(r"session end: user=tp3user1 .* end=QUIT")
+    check.true(m, "no session log line with the user:\n" + srv.log_tail())
+
+
+@test
+def pipelined_login_crosses_the_handoff(ctx):
+    srv = ctx.server()
+    msgs = srv.messages("tp3user1")
+    with srv.connect() as c:
+        c.send(("CAPA\r\nUSER tp3user1\r\nPASS %s\r\nSTAT\r\nLIST\r\nQUIT\r\n"
+                % password_of("tp3user1")).encode())
+        check.startswith(c.readline(), b"+OK", "pipelined CAPA")
+        c.read_body()
+        check.startswith(c.readline(), b"+OK", "pipelined USER")
+        check.startswith(c.readline(), b"+OK", "pipelined PASS")
+        check.eq(c.readline().split()[:2], [b"+OK", b"%d" % len(msgs)], "pipelined STAT")
+        check.startswith(c.readline(), b"+OK", "pipelined LIST")
+        check.eq(c.read_body().count(b"\r\n"), len(msgs), "pipelined LIST lines")
+        check.startswith(c.readline(), b"+OK", "pipelined QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+
+
+@test
+def relay_serves_a_whole_session(ctx):
+    empty = chroot_dir(ctx)
+    srv = ctx.server({"privsep-relay": "yes", "privsep-directory": empty})
+    msgs = srv.messages("tp3user1")
+    with srv.connect() as c:
+        c.send(("USER tp3user1\r\nPASS %s\r\nSTAT\r\n" % password_of("tp3user1")).encode())
+        check.startswith(c.readline(), b"+OK", "USER")
+        check.startswith(c.readline(), b"+OK", "PASS")
+        check.eq(c.readline().split()[:2], [b"+OK", b"%d" % len(msgs)], "STAT through the relay")
+        # The relay keeps the socket, unprivileged and chrooted.
+        pid = wait_holders(srv, c, 1, "in a relayed session")[0]
+        check_unprivileged(pid, empty, "relay")
+        for i, m in enumerate(msgs):
+            check.startswith(c.reply("RETR %d" % (i + 1)), b"+OK", "RETR %d" % (i + 1))
+            check.eq(c.read_body(), m.served, "RETR %d through the relay" % (i + 1))
+        c.ok("DELE 1")
+        c.ok("QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+    left = srv.messages("tp3user1")
+    check.eq(len(left), len(msgs) - 1, "messages left after DELE 1 and QUIT")
+    check.eq([m.served for m in left], [m.served for m in msgs[1:]], "the messages kept")
+    check.true(srv.wait_no_children(5), "session processes left after a relayed QUIT")
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=QUIT"),
+               "no session log line:\n" + srv.log_tail())
+
+
+@test
+def relay_client_drop_ends_the_session(ctx):
+    srv = ctx.server({"privsep-relay": "yes"})
+    c = srv.login("tp3user1")
+    c.ok("STAT")
+    c.close()
+    check.true(srv.wait_no_children(5), "session processes left after the client dropped")
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=drop"),
+               "no session log line:\n" + srv.log_tail())
+
+
+@test
+def killed_prelogin_does_not_hang_the_monitor(ctx):
+    srv = ctx.server()
+    with srv.connect() as c:
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        os.kill(pid, signal.SIGKILL)
+        check.true(c.closed_within(3), "client not disconnected when its pre-login process died")
+    check.true(srv.wait_no_children(5), "the monitor outlived its pre-login process")
+    check.true(srv.wait_log(r"session end: user=- .* end=error"),
+               "no session log line:\n" + srv.log_tail())
+    # The daemon goes on serving.
+    with srv.login("tp3user1") as c:
+        c.ok("QUIT")
+
+
+@test
+def failed_logins_are_counted_and_delayed_by_the_monitor(ctx):
+    srv = ctx.server()
+    with srv.connect() as c:
+        start = time.monotonic()
+        for i in range(3):
+            c.ok("USER tp3user1")
+            check.startswith(c.reply("PASS wrong-%d" % i), b"-ERR [AUTH]", "bad password %d" % i)
+        took = time.monotonic() - start
+        check.true(took >= 2.7, "three failures took only %.2fs" % took)
+        check.true(c.closed_within(3), "connection open after three failures")
+    check.true(srv.wait_log(r"session end: user=- .* end=auth failures"),
+               "no session log line:\n" + srv.log_tail())
+
+
+@test
+def sigterm_ends_prelogin_and_relay(ctx):
+    srv = ctx.server({"privsep-relay": "yes"})
+    waiting = srv.connect()
+    relayed = srv.login("tp3user1")
+    relayed.ok("STAT")
+    srv.signal(signal.SIGTERM)
+    check.true(waiting.closed_within(5), "pre-login session open after SIGTERM")
+    check.true(relayed.closed_within(5), "relayed session open after SIGTERM")
+    waiting.close()
+    relayed.close()
+
+
+def _check_config(ctx, updates):
+    srv = ctx.server(updates, start=False)
+    p = subprocess.run(srv.command(["-t"]), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    return p.returncode, p.stdout.decode("latin-1")
+
+
+@test
+def missing_user_or_unsafe_directory_refused(ctx):
+    rc, out = _check_config(ctx, {"privsep-user": "tp3-no-such-user"})
+    check.eq(rc, 1, "tpop3d -t with a missing privsep-user: %s" % out)
+    check.true("privsep-user" in out and "useradd" in out and ":" in out,
+               "the message says what and how: %r" % out)
+    rc, out = _check_config(ctx, {"privsep-user": "root"})
+    check.eq(rc, 1, "tpop3d -t with privsep-user root: %s" % out)
+    full = ctx.tmpdir("full")
+    os.chmod(full, 0o755)
+    with open(os.path.join(full, "x"), "w"):
+        pass
+    rc, out = _check_config(ctx, {"privsep-directory": full})
+    check.eq(rc, 1, "tpop3d -t with a non-empty directory: %s" % out)
+    check.true("privsep-directory" in out and "empty" in out, "message: %r" % out)
+    open_dir = ctx.tmpdir("open")
+    os.chmod(open_dir, 0o777)
+    rc, out = _check_config(ctx, {"privsep-directory": open_dir})
+    check.eq(rc, 1, "tpop3d -t with a world-writable directory: %s" % out)
+    # And the daemon itself does not start.
+    srv = ctx.server({"privsep-user": "tp3-no-such-user"}, start=False)
+    p = subprocess.run(srv.command(["-d"]), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    check.eq(p.returncode, 1, "daemon start with a missing privsep-user")
+    check.true(b"privsep-user" in p.stdout, "start message: %r" % p.stdout)
