@@ -39,6 +39,11 @@ PASSWORD = "Bench-pass-7"
 SERVERS = ("dovecot", "popa3d", "tpop3d")
 MAIL_SPOOL = "/var/mail"          # compiled into Debian's popa3d
 POPA3D_CHROOT = "/var/lib/popa3d"  # likewise, with its user "popa3d"
+# tpop3d's pre-login part: the defaults of privsep-user and
+# privsep-directory, which make install sets up.
+TPOP3D_PRIVSEP_USER = "tpop3d"
+TPOP3D_PRIVSEP_DIR = "/var/lib/tpop3d/empty"
+TPOP3D_COMMENT = "tpop3d privsep user for the benchmark"
 
 # Ports inside the private network namespace, where nothing else listens.
 PORTS = {"tpop3d": 1110, "dovecot": 2110, "popa3d": 110, "memserver": 3110}
@@ -211,6 +216,17 @@ def make_users(created, profile):
         os.mkdir(POPA3D_CHROOT, 0o755)
         created.dirs.append(POPA3D_CHROOT)
         created.save()
+    # tpop3d likewise; an existing account (make install's) is used as is.
+    try:
+        pwd.getpwnam(TPOP3D_PRIVSEP_USER)
+    except KeyError:
+        ensure_user(TPOP3D_PRIVSEP_USER, TPOP3D_COMMENT, created,
+                    ["--system", "--home-dir", "/nonexistent", "--user-group"])
+    for d in (os.path.dirname(TPOP3D_PRIVSEP_DIR), TPOP3D_PRIVSEP_DIR):
+        if not os.path.isdir(d):
+            os.mkdir(d, 0o755)
+            created.dirs.insert(0, d)
+            created.save()
     return users
 
 
@@ -311,6 +327,9 @@ def write_configs(tpop3d):
             "timeout-seconds: 600\n"
             "mailbox: bsd:%s/$(user)\n"
             "auth-passwd-enable: yes\n" % (PORTS["tpop3d"], os.path.join(t, "spool")))
+    # Extra directives for a variant of tpop3d (say, "privsep-relay: yes").
+    base += "".join(l.strip() + "\n" for l in
+                    os.environ.get("TPOP3D_BENCH_CONFIG", "").split(";") if l.strip())
     extra = []
     for line in TPOP3D_OPTIONAL:
         with open(conf, "w") as f:
