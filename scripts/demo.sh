@@ -75,6 +75,14 @@ auth-flatfile-mail-user: nobody
 auth-flatfile-mail-group: nogroup
 CONF
 
+# Before a login each session speaks to the client as this unprivileged
+# user, chrooted into an empty directory (privsep-user, privsep-directory);
+# make install sets both up the same way.
+getent passwd tpop3d >/dev/null ||
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --user-group tpop3d
+install -d -m 0755 -o root -g root /var/lib/tpop3d/empty
+
 "$daemon" -t -f "$demo/tpop3d.conf"
 
 cat <<MSG

@@ -654,7 +654,7 @@ enum auth_status privsep_authenticate(struct session *s,
 /* Wait up to MS milliseconds for process PID to exit and reap it; true
  * when it did. A pidfd wakes us the moment it exits: this wait is on the
  * path of every login, where sleeping in steps would cost milliseconds. */
-static bool wait_exit(pid_t pid, int ms)
+static bool wait_exit(pid_t pid, int ms, int *status)
 {
     struct timespec pause = { 0, 1000000L };
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -667,10 +667,10 @@ static bool wait_exit(pid_t pid, int ms)
             r = poll(&p, 1, ms);
         while (r < 0 && errno == EINTR);
         close(pfd);
-        return r > 0 && waitpid(pid, NULL, WNOHANG) == pid;
+        return r > 0 && waitpid(pid, status, WNOHANG) == pid;
     }
     for (int i = 0; i < ms; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
+        if (waitpid(pid, status, WNOHANG) == pid)
             return true;
         nanosleep(&pause, NULL);
     }
@@ -681,11 +681,19 @@ static bool wait_exit(pid_t pid, int ms)
  * it. Only while we are root (or it is already gone). */
 static void reap_prelogin(struct privsep *ps)
 {
+    int status = 0;
+
     if (ps->pid <= 0)
         return;
-    if (!wait_exit(ps->pid, PRIVSEP_REAP_MS)) {
+    if (!wait_exit(ps->pid, PRIVSEP_REAP_MS, &status)) {
         kill(ps->pid, SIGKILL);
         waitpid(ps->pid, NULL, 0);
+        log_errx("privsep: pre-login process %ld did not end; killed",
+                 (long)ps->pid);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
+        /* Worth an admin's look: a crash, or someone else's kill. */
+        log_errx("privsep: pre-login process %ld killed by signal %d",
+                 (long)ps->pid, WTERMSIG(status));
     }
     ps->pid = -1;
 }
@@ -750,6 +758,10 @@ static enum privsep_role monitor_end(struct session *s, const char *reason)
 
     if (reason)
         s->end_reason = conn_interrupted ? "shutdown" : reason;
+    /* A session that fails here fails for good: do not wait for a
+     * pre-login process that may be misbehaving. */
+    if (reason && ps->pid > 0)
+        kill(ps->pid, SIGKILL);
     reap_prelogin(ps);
     close(ps->chan);
     ps->chan = -1;
@@ -929,7 +941,7 @@ void privsep_finish(struct session *s)
      * is bounded by its own timeout; we cannot signal it (it is not ours
      * any more), so wait a little, then leave it to init. */
     if (ps->pid > 0)
-        wait_exit(ps->pid, PRIVSEP_REAP_MS);
+        wait_exit(ps->pid, PRIVSEP_REAP_MS, NULL);
     free(ps);
     s->privsep = NULL;
 }

@@ -181,6 +181,8 @@ def killed_prelogin_does_not_hang_the_monitor(ctx):
     check.true(srv.wait_no_children(5), "the monitor outlived its pre-login process")
     check.true(srv.wait_log(r"session end: user=- .* end=error"),
                "no session log line:\n" + srv.log_tail())
+    check.true(srv.wait_log(r"pre-login process \d+ killed by signal 9"),
+               "the monitor did not report the killed process:\n" + srv.log_tail())
     # The daemon goes on serving.
     with srv.login("tp3user1") as c:
         c.ok("QUIT")
