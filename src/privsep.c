@@ -346,9 +346,24 @@ static int msg_recv(struct privsep *ps, struct privsep_msg *m)
 
 /* -- the pre-login process ---------------------------------------------------- */
 
+/* The strings the pre-login process may still read: each one must be
+ * free of secrets (a mechanism list, a policy word; never a password, a
+ * query or a key file). Ends with CFG__COUNT. */
+static const enum cfg_key prelogin_strings[] = {
+    CFG__COUNT,
+};
+
+static bool prelogin_keeps(size_t key)
+{
+    for (size_t i = 0; prelogin_strings[i] != CFG__COUNT; i++)
+        if ((size_t)prelogin_strings[i] == key)
+            return true;
+    return false;
+}
+
 /* Forget every secret of the configuration: the pre-login process reads
- * only numbers and switches (timeouts, apop-only, privsep-relay), never a
- * string. The memory is this process's copy, so the cast is safe. */
+ * numbers and switches (timeouts, apop-only, privsep-relay) and only the
+ * strings above. The memory is this process's copy, so the cast is safe. */
 static void scrub_config(const struct config *ccfg)
 {
     struct config *cfg = (struct config *)ccfg;
@@ -356,7 +371,7 @@ static void scrub_config(const struct config *ccfg)
     for (size_t i = 0; i < CFG__COUNT; i++) {
         struct cfg_value *v = &cfg->values[i];
 
-        if (!v->text)
+        if (!v->text || prelogin_keeps(i))
             continue;
         explicit_bzero(v->text, strlen(v->text));
         free(v->text);
