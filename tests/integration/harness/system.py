@@ -139,6 +139,19 @@ def all_pids():
     return [int(d) for d in os.listdir("/proc") if d.isdigit()]
 
 
+def runs_as_privsep_user(pid):
+    """True for a session's pre-login process (zombie or not), which lives
+    as long as the session's AUTHORIZATION state and is not a helper."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1]) == pwd.getpwnam(PRIVSEP_USER).pw_uid
+    except (OSError, KeyError):
+        pass
+    return False
+
+
 def children_of(ppid):
     out = []
     for pid in all_pids():

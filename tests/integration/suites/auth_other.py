@@ -234,10 +234,12 @@ def attempt(srv, user, password):
 
 def leftovers(srv, program):
     """Processes of the program, and any child of a session (a zombie
-    included): none may outlive an authentication."""
+    included) but its pre-login process: none may outlive an
+    authentication."""
     out = [p for p in system.all_pids() if program in system.cmdline(p)]
     for session in srv.children():
-        out.extend(system.children_of(session))
+        out.extend(p for p in system.children_of(session)
+                   if not system.runs_as_privsep_user(p))
     return sorted(set(out))
 
 
