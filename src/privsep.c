@@ -591,6 +591,10 @@ static void relay_run(struct session *s)
         pfd[1].fd = ch;
         pfd[1].events = (short)((d_len == 0 && !ch_eof ? POLLIN : 0) |
                                 (up_len ? POLLOUT : 0));
+        /* A closed channel reports POLLHUP whatever we ask: leave it out
+         * while only the client's side can move. */
+        if (!pfd[1].events)
+            pfd[1].fd = -1;
         r = poll(pfd, 2, c->timeout_ms);
         /* Silence is the monitor's to time out; a stalled write is ours. */
         if (r == 0 && (d_len || up_len))
