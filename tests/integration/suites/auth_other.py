@@ -232,13 +232,19 @@ def attempt(srv, user, password):
         return r
 
 
-def leftovers(srv, program):
+def leftovers(srv, program, wait=3.0):
     """Processes of the program, and any child of a session (a zombie
-    included): none may outlive an authentication."""
-    out = [p for p in system.all_pids() if program in system.cmdline(p)]
-    for session in srv.children():
-        out.extend(system.children_of(session))
-    return sorted(set(out))
+    included): none may outlive an authentication. The ONLOGIN request
+    after a successful login runs the program once more, detached and
+    bounded by auth-other-timeout: give it WAIT seconds to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        out = [p for p in system.all_pids() if program in system.cmdline(p)]
+        for session in srv.children():
+            out.extend(system.children_of(session))
+        if not out or time.monotonic() > deadline:
+            return sorted(set(out))
+        time.sleep(0.05)
 
 
 def no_passwords_logged(srv):
