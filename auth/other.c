@@ -294,11 +294,13 @@ static void child_fail(int status_fd, enum start_stage stage, int err)
 /* In the new process: standard input from IN_FD, standard output to
  * OUT_FD, standard error to /dev/null, STATUS_FD on 3 until the exec, no
  * other descriptor, default signal handling, the program's user and
- * group, and no environment but PATH. Never returns. */
-static void child_exec(int in_fd, int out_fd, int status_fd)
+ * group, and no environment but PATH. OWN_GROUP: in a process group of its
+ * own; otherwise in the caller's (an onlogin worker, whose group is
+ * stopped as a whole when it overruns). Never returns. */
+static void child_exec(int in_fd, int out_fd, int status_fd, bool own_group)
     __attribute__((noreturn));
 
-static void child_exec(int in_fd, int out_fd, int status_fd)
+static void child_exec(int in_fd, int out_fd, int status_fd, bool own_group)
 {
     char *const argv[] = { oc.program, NULL };
     char *const envp[] = { other_env_path, NULL };
@@ -308,7 +310,8 @@ static void child_exec(int in_fd, int out_fd, int status_fd)
 
     /* Its own process group, so that whatever it starts can be stopped
      * with it. */
-    setpgid(0, 0);
+    if (own_group)
+        setpgid(0, 0);
 
     /* Ignored signals (the session ignores SIGPIPE and SIGHUP) would stay
      * ignored across the exec. */
@@ -647,7 +650,7 @@ static enum auth_status other_check(const struct auth_request *req,
         goto out_close;
     }
     if (pid == 0)
-        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1]);
+        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], true);
     /* Also here, so that the group exists before we might signal it. */
     setpgid(pid, pid);
     close(req_pipe[0]);
@@ -742,6 +745,156 @@ out_close:
     return st;
 }
 
+/* The ONLOGIN packet of the original tpop3d: the login that succeeded,
+ * whichever driver accepted it. 0, or -1 when it would be too long. */
+static int build_onlogin(const struct auth_result *res,
+                         const char *clienthost, const char *serverhost,
+                         struct strbuf *sb)
+{
+    if (put_pair(sb, "method", "ONLOGIN") < 0
+        || put_pair(sb, "user", res->user) < 0
+        || put_pair(sb, "local_part", res->local_part) < 0
+        || put_pair(sb, "domain", res->domain) < 0
+        || put_pair(sb, "clienthost", clienthost) < 0
+        || put_pair(sb, "serverhost", serverhost) < 0)
+        return -1;
+    return strbuf_appendc(sb, '\0');
+}
+
+/* Runs in an onlogin worker, never in the session: the program is started
+ * afresh, as for every login, so nothing is shared with the session's own
+ * conversations. The program stays in the worker's process group, which
+ * is stopped as a whole if the worker overruns onlogin-timeout. It has the
+ * shorter of auth-other-timeout and onlogin-timeout to answer. A NO is the
+ * program's business (one that does not know ONLOGIN should say NO) and is
+ * only logged; failing to get an answer is an error. */
+static int other_onlogin(const struct config *cfg,
+                         const struct auth_result *res,
+                         const char *clienthost, const char *serverhost,
+                         char **error_r)
+{
+    int req_pipe[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
+    int st_pipe[2] = { -1, -1 };
+    enum exchange_outcome ex;
+    struct start_failure sf;
+    struct strbuf packet;
+    const char *vals[RK__COUNT], *err;
+    char *buf = NULL, *how, logbuf[OTHER_LOGMSG_ROOM];
+    char who[OTHER_LOGMSG_ROOM];
+    size_t got = 0;
+    int status, ex_errno, rc = -1;
+    long onlogin_ms;
+    pid_t pid;
+
+    if (!oc.program) {
+        *error_r = xstrdup("the driver is not started");
+        return -1;
+    }
+    onlogin_ms = (long)(cfg_seconds(cfg, CFG_ONLOGIN_TIMEOUT) * 1000.0 + 0.5);
+    if (onlogin_ms < oc.timeout_ms)
+        oc.timeout_ms = (int)onlogin_ms;    /* this process's copy only */
+    strbuf_init(&packet, OTHER_MAX_PACKET);
+    if (build_onlogin(res, clienthost, serverhost, &packet) < 0) {
+        strbuf_free(&packet);
+        *error_r = xasprintf("ONLOGIN request longer than %d bytes",
+                             OTHER_MAX_PACKET);
+        return -1;
+    }
+    if (pipe2(req_pipe, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC) < 0
+        || pipe2(st_pipe, O_CLOEXEC) < 0) {
+        *error_r = xasprintf("pipe: %s", strerror(errno));
+        goto out_close;
+    }
+    pid = fork();
+    if (pid < 0) {
+        *error_r = xasprintf("fork: %s", strerror(errno));
+        goto out_close;
+    }
+    if (pid == 0)
+        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], false);
+    close(req_pipe[0]);
+    close(rep_pipe[1]);
+    close(st_pipe[1]);
+    req_pipe[0] = rep_pipe[1] = st_pipe[1] = -1;
+    fcntl(req_pipe[1], F_SETFL, O_NONBLOCK);
+    fcntl(rep_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(st_pipe[0], F_SETFL, O_NONBLOCK);
+
+    buf = xmalloc(OTHER_MAX_PACKET);
+    ex = exchange(req_pipe[1], packet.buf, packet.len, rep_pipe[0], buf,
+                  &got);
+    ex_errno = errno;
+    req_pipe[1] = -1;   /* exchange() closed it */
+    close(rep_pipe[0]);
+    rep_pipe[0] = -1;
+    status = end_program(pid, ex == EX_COMPLETE || ex == EX_EOF);
+
+    if (read(st_pipe[0], &sf, sizeof sf) == (ssize_t)sizeof sf) {
+        *error_r = xasprintf("cannot run %s: %s: %s", oc.program,
+                             sf.stage == STAGE_PRIVS ? "changing user"
+                             : sf.stage == STAGE_EXEC ? "exec"
+                             : "setting up descriptors",
+                             strerror(sf.err));
+        goto out_close;
+    }
+    switch (ex) {
+    case EX_COMPLETE:
+        break;
+    case EX_EOF:
+        how = describe_status(status);
+        *error_r = xasprintf("%s %s ONLOGIN; %s", oc.program,
+                             got ? "ended its output in the middle of its "
+                                   "reply to"
+                                 : "gave no reply to",
+                             how);
+        free(how);
+        goto out_close;
+    case EX_TIMEOUT:
+        *error_r = xasprintf("no reply from %s to ONLOGIN within %d ms; "
+                             "stopped it", oc.program, oc.timeout_ms);
+        goto out_close;
+    case EX_TOOLONG:
+        *error_r = xasprintf("reply from %s to ONLOGIN longer than %d bytes",
+                             oc.program, OTHER_MAX_PACKET);
+        goto out_close;
+    case EX_ERROR:
+        *error_r = xasprintf("talking to %s: %s", oc.program,
+                             strerror(ex_errno));
+        goto out_close;
+    case EX_INTERRUPTED:
+        *error_r = xstrdup("interrupted");
+        goto out_close;
+    }
+    if (parse_reply(buf, vals, &err) < 0) {
+        *error_r = xasprintf("malformed reply from %s to ONLOGIN: %s",
+                             oc.program, err);
+        goto out_close;
+    }
+    log_sanitize(who, sizeof who, res->user, strlen(res->user));
+    if (strcmp(vals[RK_RESULT], "NO") == 0)
+        log_info("onlogin: driver other: user %s: %s said NO to ONLOGIN%s",
+                 who, oc.program,
+                 logmsg_suffix(vals[RK_LOGMSG], logbuf, sizeof logbuf));
+    else
+        log_debug("onlogin: driver other: user %s: %s said YES to ONLOGIN%s",
+                  who, oc.program,
+                  logmsg_suffix(vals[RK_LOGMSG], logbuf, sizeof logbuf));
+    rc = 0;
+
+out_close:
+    free(buf);
+    strbuf_free(&packet);
+    for (int i = 0; i < 2; i++) {
+        if (req_pipe[i] >= 0)
+            close(req_pipe[i]);
+        if (rep_pipe[i] >= 0)
+            close(rep_pipe[i]);
+        if (st_pipe[i] >= 0)
+            close(st_pipe[i]);
+    }
+    return rc;
+}
+
 const struct auth_driver auth_driver_other = {
     .name = "other",
     .description = "external program",
@@ -750,5 +903,7 @@ const struct auth_driver auth_driver_other = {
     .init = other_init,
     .pass = other_check,
     .apop = other_check,
+    .apop_digest_only = true,
+    .onlogin = other_onlogin,
     .close = other_close,
 };

@@ -19,6 +19,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "subst.h"
+#include "tls.h"
 #include "xalloc.h"
 
 /* Used when the config names no mailbox location (passwd users). */
@@ -95,6 +96,14 @@ static void log_command(const struct session *s, const struct pop3_cmd *cmd,
 
     if (strcmp(cmd->verb, "PASS") == 0) {
         log_info("client: PASS (hidden)");
+        return;
+    }
+    if (strcmp(cmd->verb, "AUTH") == 0 && cmd->argc >= 2) {
+        /* An initial response is a credential (PLAIN carries the
+         * password in base64). */
+        log_info("client: AUTH %s (response hidden)",
+                 log_sanitize(clean, sizeof clean, cmd->argv[0],
+                              strlen(cmd->argv[0])));
         return;
     }
     if (strcmp(cmd->verb, "APOP") == 0 && cmd->argc >= 1) {
@@ -217,10 +226,27 @@ char *session_choose_mailbox(const struct config *cfg,
     };
     const char *locations = cfg_str(cfg, CFG_MAILBOX);
     char **words, *fallback = NULL, *chosen = NULL;
+    char *folded[3] = { NULL, NULL, NULL };
     size_t n;
 
     if (a->mailbox)
         return xstrdup(a->mailbox);
+    if (cfg_bool(cfg, CFG_LOWERCASE_MAILBOX)) {
+        /* lowercase-mailbox: "Bob" and "bob" reach one mailbox even when
+         * the drivers keep case. ASCII only, as lowercase-user, so that
+         * the path never depends on the locale. */
+        const char **vals[3] = { &vars.user, &vars.local_part, &vars.domain };
+
+        for (size_t v = 0; v < 3; v++) {
+            if (!*vals[v])
+                continue;
+            folded[v] = xstrdup(*vals[v]);
+            for (char *c = folded[v]; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            *vals[v] = folded[v];
+        }
+    }
     if (!locations || !*locations)
         locations = DEFAULT_MAILBOX;
     words = config_split_words(locations, &n);
@@ -257,6 +283,8 @@ char *session_choose_mailbox(const struct config *cfg,
         free(dir);
     }
     config_free_words(words);
+    for (size_t v = 0; v < 3; v++)
+        free(folded[v]);
     if (chosen) {
         free(fallback);
         return chosen;
@@ -316,7 +344,8 @@ enum pop3_outcome session_login(struct session *s,
     }
     /* Still root: relay grants and bulletin records belong to root. */
     conn_flush(&s->conn);
-    onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost);
+    onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost,
+                s->conn.fd);
     if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
         log_errx("user %s: %s", s->auth.user, err);
         session_reply(s, "SYS/TEMP", "server error, try again later");
@@ -408,7 +437,8 @@ void session_run(int fd, const char *domain, const struct config *cfg,
                  bool verbose)
 {
     struct session s;
-    char clean[160];
+    char clean[160], tlsinfo[256];
+    enum listen_tls tls_mode;
 
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
@@ -425,9 +455,30 @@ void session_run(int fd, const char *domain, const struct config *cfg,
         close(fd);
         return;
     }
-    log_info("connection from %s port %u", s.conn.clienthost, s.conn.clientport);
+    s.conn.tls_server = tls_listener_offer(&tls_mode);
+    s.conn.stls_offered = s.conn.tls_server && tls_mode == LISTEN_TLS_STLS;
+    if (s.conn.tls_server && tls_mode == LISTEN_TLS_IMMEDIATE) {
+        int ms = (int)(cfg_seconds(cfg, CFG_TLS_HANDSHAKE_TIMEOUT) * 1000);
 
-    if (auth_can_apop())
+        /* POP3S (RFC 8314): the greeting is the first thing sent under
+         * TLS. A client that stalls or sends no ClientHello is gone
+         * within the handshake timeout, with this one line. */
+        if (tls_start(&s.conn, s.conn.tls_server, ms, tlsinfo,
+                      sizeof tlsinfo) < 0) {
+            log_info("connection from %s port %u: %s", s.conn.clienthost,
+                     s.conn.clientport, tlsinfo);
+            goto out;
+        }
+        log_info("connection from %s port %u, %s", s.conn.clienthost,
+                 s.conn.clientport, tls_describe(&s.conn, tlsinfo, sizeof tlsinfo));
+    } else {
+        log_info("connection from %s port %u", s.conn.clienthost,
+                 s.conn.clientport);
+    }
+
+    /* No APOP timestamp where no password may be given yet: clients use
+     * APOP whenever the greeting offers it. */
+    if (auth_can_apop() && pop3_plaintext_auth_allowed(&s))
         make_timestamp(&s);
     if (s.timestamp[0])
         conn_printf(&s.conn, "+OK tpop3d ready %s\r\n", s.timestamp);
@@ -447,6 +498,7 @@ void session_run(int fd, const char *domain, const struct config *cfg,
              s.conn.clienthost, s.retrieved_msgs,
              (unsigned long long)s.retrieved_bytes, s.deleted_msgs,
              elapsed(&s.started), s.end_reason);
+out:
     conn_close(&s.conn);
     auth_close();       /* say goodbye to databases the drivers opened */
     auth_result_free(&s.auth);
