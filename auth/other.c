@@ -617,42 +617,42 @@ static const char *logmsg_suffix(const char *msg, char *buf, size_t size)
     return buf;
 }
 
-static enum auth_status other_check(const struct auth_request *req,
-                                    struct auth_result *res, char **error_r)
+/* Start the program, hand it PACKET (wiped and freed here, whatever
+ * happens) and read its one reply into *BUF_R (OTHER_MAX_PACKET bytes, to
+ * be freezero()ed by the caller), split into VALS. ONLOGIN: the packet is
+ * an ONLOGIN, which the messages name, and the program stays in the
+ * caller's process group (see child_exec()). 0, or -1 with *error_r set
+ * and nothing left to free. */
+static int run_program(struct strbuf *packet, bool onlogin,
+                       const char *vals[RK__COUNT], char **buf_r,
+                       char **error_r)
 {
     int req_pipe[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
     int st_pipe[2] = { -1, -1 };
-    enum auth_status st = AUTH_TEMPFAIL;
+    const char *to = onlogin ? " to ONLOGIN" : "";
     enum exchange_outcome ex;
     struct start_failure sf;
-    struct strbuf packet;
-    const char *vals[RK__COUNT], *err;
-    char *buf, *how, logbuf[OTHER_LOGMSG_ROOM];
+    const char *err;
+    char *buf = NULL, *how;
     size_t got = 0;
-    int status, ex_errno;
+    int status, ex_errno, rc = -1;
     pid_t pid;
 
-    strbuf_init(&packet, OTHER_MAX_PACKET);
-    if (build_request(req, &packet) < 0) {
-        strbuf_wipe(&packet);
-        *error_r = xasprintf("request longer than %d bytes",
-                             OTHER_MAX_PACKET);
-        return AUTH_TEMPFAIL;
-    }
     if (pipe2(req_pipe, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC) < 0
         || pipe2(st_pipe, O_CLOEXEC) < 0) {
         *error_r = xasprintf("pipe: %s", strerror(errno));
-        goto out_close;
+        goto out;
     }
     pid = fork();
     if (pid < 0) {
         *error_r = xasprintf("fork: %s", strerror(errno));
-        goto out_close;
+        goto out;
     }
     if (pid == 0)
-        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], true);
+        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], !onlogin);
     /* Also here, so that the group exists before we might signal it. */
-    setpgid(pid, pid);
+    if (!onlogin)
+        setpgid(pid, pid);
     close(req_pipe[0]);
     close(rep_pipe[1]);
     close(st_pipe[1]);
@@ -662,11 +662,11 @@ static enum auth_status other_check(const struct auth_request *req,
     fcntl(st_pipe[0], F_SETFL, O_NONBLOCK);
 
     buf = xmalloc(OTHER_MAX_PACKET);
-    ex = exchange(req_pipe[1], packet.buf, packet.len, rep_pipe[0], buf,
+    ex = exchange(req_pipe[1], packet->buf, packet->len, rep_pipe[0], buf,
                   &got);
     ex_errno = errno;
     req_pipe[1] = -1;   /* exchange() closed it */
-    strbuf_wipe(&packet);
+    strbuf_wipe(packet);
     close(rep_pipe[0]);
     rep_pipe[0] = -1;
     /* After EOF the program is most likely exiting: let it, so that its
@@ -679,41 +679,79 @@ static enum auth_status other_check(const struct auth_request *req,
                              : sf.stage == STAGE_EXEC ? "exec"
                              : "setting up descriptors",
                              strerror(sf.err));
-        goto out_free;
+        goto out;
     }
     switch (ex) {
     case EX_COMPLETE:
         break;
     case EX_EOF:
         how = describe_status(status);
-        *error_r = xasprintf("%s %s %s", oc.program,
-                             got ? "ended its output in the middle of a "
-                                   "reply;"
-                                 : "gave no reply;",
-                             how);
+        *error_r = xasprintf("%s %s%s; %s", oc.program,
+                             !got ? "gave no reply"
+                             : onlogin ? "ended its output in the middle of "
+                                         "its reply"
+                             : "ended its output in the middle of a reply",
+                             to, how);
         free(how);
-        goto out_free;
+        goto out;
     case EX_TIMEOUT:
-        *error_r = xasprintf("no reply from %s within %d ms; stopped it",
-                             oc.program, oc.timeout_ms);
-        goto out_free;
+        *error_r = xasprintf("no reply from %s%s within %d ms; stopped it",
+                             oc.program, to, oc.timeout_ms);
+        goto out;
     case EX_TOOLONG:
-        *error_r = xasprintf("reply from %s longer than %d bytes",
-                             oc.program, OTHER_MAX_PACKET);
-        goto out_free;
+        *error_r = xasprintf("reply from %s%s longer than %d bytes",
+                             oc.program, to, OTHER_MAX_PACKET);
+        goto out;
     case EX_ERROR:
         *error_r = xasprintf("talking to %s: %s", oc.program,
                              strerror(ex_errno));
-        goto out_free;
+        goto out;
     case EX_INTERRUPTED:
         *error_r = xstrdup("interrupted");
-        goto out_free;
+        goto out;
     }
-
     if (parse_reply(buf, vals, &err) < 0) {
-        *error_r = xasprintf("malformed reply from %s: %s", oc.program, err);
-        goto out_free;
+        *error_r = xasprintf("malformed reply from %s%s: %s", oc.program, to,
+                             err);
+        goto out;
     }
+    *buf_r = buf;
+    buf = NULL;
+    rc = 0;
+
+out:
+    if (buf)
+        freezero(buf, OTHER_MAX_PACKET);
+    strbuf_wipe(packet);
+    for (int i = 0; i < 2; i++) {
+        if (req_pipe[i] >= 0)
+            close(req_pipe[i]);
+        if (rep_pipe[i] >= 0)
+            close(rep_pipe[i]);
+        if (st_pipe[i] >= 0)
+            close(st_pipe[i]);
+    }
+    return rc;
+}
+
+static enum auth_status other_check(const struct auth_request *req,
+                                    struct auth_result *res, char **error_r)
+{
+    enum auth_status st = AUTH_TEMPFAIL;
+    struct strbuf packet;
+    const char *vals[RK__COUNT], *err;
+    char *buf, logbuf[OTHER_LOGMSG_ROOM];
+
+    strbuf_init(&packet, OTHER_MAX_PACKET);
+    if (build_request(req, &packet) < 0) {
+        strbuf_wipe(&packet);
+        *error_r = xasprintf("request longer than %d bytes",
+                             OTHER_MAX_PACKET);
+        return AUTH_TEMPFAIL;
+    }
+    if (run_program(&packet, false, vals, &buf, error_r) < 0)
+        return AUTH_TEMPFAIL;
+
     if (strcmp(vals[RK_RESULT], "NO") == 0) {
         *error_r = xasprintf("%s said NO%s", oc.program,
                              logmsg_suffix(vals[RK_LOGMSG], logbuf,
@@ -732,16 +770,6 @@ static enum auth_status other_check(const struct auth_request *req,
 
 out_free:
     freezero(buf, OTHER_MAX_PACKET);
-out_close:
-    strbuf_wipe(&packet);
-    for (int i = 0; i < 2; i++) {
-        if (req_pipe[i] >= 0)
-            close(req_pipe[i]);
-        if (rep_pipe[i] >= 0)
-            close(rep_pipe[i]);
-        if (st_pipe[i] >= 0)
-            close(st_pipe[i]);
-    }
     return st;
 }
 
@@ -773,18 +801,11 @@ static int other_onlogin(const struct config *cfg,
                          const char *clienthost, const char *serverhost,
                          char **error_r)
 {
-    int req_pipe[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
-    int st_pipe[2] = { -1, -1 };
-    enum exchange_outcome ex;
-    struct start_failure sf;
     struct strbuf packet;
-    const char *vals[RK__COUNT], *err;
-    char *buf = NULL, *how, logbuf[OTHER_LOGMSG_ROOM];
+    const char *vals[RK__COUNT];
+    char *buf, logbuf[OTHER_LOGMSG_ROOM];
     char who[OTHER_LOGMSG_ROOM];
-    size_t got = 0;
-    int status, ex_errno, rc = -1;
     long onlogin_ms;
-    pid_t pid;
 
     if (!oc.program) {
         *error_r = xstrdup("the driver is not started");
@@ -800,76 +821,9 @@ static int other_onlogin(const struct config *cfg,
                              OTHER_MAX_PACKET);
         return -1;
     }
-    if (pipe2(req_pipe, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC) < 0
-        || pipe2(st_pipe, O_CLOEXEC) < 0) {
-        *error_r = xasprintf("pipe: %s", strerror(errno));
-        goto out_close;
-    }
-    pid = fork();
-    if (pid < 0) {
-        *error_r = xasprintf("fork: %s", strerror(errno));
-        goto out_close;
-    }
-    if (pid == 0)
-        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], false);
-    close(req_pipe[0]);
-    close(rep_pipe[1]);
-    close(st_pipe[1]);
-    req_pipe[0] = rep_pipe[1] = st_pipe[1] = -1;
-    fcntl(req_pipe[1], F_SETFL, O_NONBLOCK);
-    fcntl(rep_pipe[0], F_SETFL, O_NONBLOCK);
-    fcntl(st_pipe[0], F_SETFL, O_NONBLOCK);
+    if (run_program(&packet, true, vals, &buf, error_r) < 0)
+        return -1;
 
-    buf = xmalloc(OTHER_MAX_PACKET);
-    ex = exchange(req_pipe[1], packet.buf, packet.len, rep_pipe[0], buf,
-                  &got);
-    ex_errno = errno;
-    req_pipe[1] = -1;   /* exchange() closed it */
-    close(rep_pipe[0]);
-    rep_pipe[0] = -1;
-    status = end_program(pid, ex == EX_COMPLETE || ex == EX_EOF);
-
-    if (read(st_pipe[0], &sf, sizeof sf) == (ssize_t)sizeof sf) {
-        *error_r = xasprintf("cannot run %s: %s: %s", oc.program,
-                             sf.stage == STAGE_PRIVS ? "changing user"
-                             : sf.stage == STAGE_EXEC ? "exec"
-                             : "setting up descriptors",
-                             strerror(sf.err));
-        goto out_close;
-    }
-    switch (ex) {
-    case EX_COMPLETE:
-        break;
-    case EX_EOF:
-        how = describe_status(status);
-        *error_r = xasprintf("%s %s ONLOGIN; %s", oc.program,
-                             got ? "ended its output in the middle of its "
-                                   "reply to"
-                                 : "gave no reply to",
-                             how);
-        free(how);
-        goto out_close;
-    case EX_TIMEOUT:
-        *error_r = xasprintf("no reply from %s to ONLOGIN within %d ms; "
-                             "stopped it", oc.program, oc.timeout_ms);
-        goto out_close;
-    case EX_TOOLONG:
-        *error_r = xasprintf("reply from %s to ONLOGIN longer than %d bytes",
-                             oc.program, OTHER_MAX_PACKET);
-        goto out_close;
-    case EX_ERROR:
-        *error_r = xasprintf("talking to %s: %s", oc.program,
-                             strerror(ex_errno));
-        goto out_close;
-    case EX_INTERRUPTED:
-        *error_r = xstrdup("interrupted");
-        goto out_close;
-    }
-    if (parse_reply(buf, vals, &err) < 0) {
-        *error_r = xasprintf("malformed reply from %s to ONLOGIN: %s",
-                             oc.program, err);
-        goto out_close;
-    }
     log_sanitize(who, sizeof who, res->user, strlen(res->user));
     if (strcmp(vals[RK_RESULT], "NO") == 0)
         log_info("onlogin: driver other: user %s: %s said NO to ONLOGIN%s",
@@ -879,20 +833,8 @@ static int other_onlogin(const struct config *cfg,
         log_debug("onlogin: driver other: user %s: %s said YES to ONLOGIN%s",
                   who, oc.program,
                   logmsg_suffix(vals[RK_LOGMSG], logbuf, sizeof logbuf));
-    rc = 0;
-
-out_close:
-    free(buf);
-    strbuf_free(&packet);
-    for (int i = 0; i < 2; i++) {
-        if (req_pipe[i] >= 0)
-            close(req_pipe[i]);
-        if (rep_pipe[i] >= 0)
-            close(rep_pipe[i]);
-        if (st_pipe[i] >= 0)
-            close(st_pipe[i]);
-    }
-    return rc;
+    freezero(buf, OTHER_MAX_PACKET);
+    return 0;
 }
 
 const struct auth_driver auth_driver_other = {

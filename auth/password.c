@@ -150,16 +150,15 @@ static int b64val(unsigned char c)
     return -1;
 }
 
-/* Strict standard base64 (RFC 4648 section 4), '=' padding optional, no
- * whitespace. Returns the decoded length, or -1 when S is malformed or
- * decodes to more than MAX bytes. */
-static long b64_decode(const char *s, size_t len, unsigned char *out,
-                       size_t max)
+long base64_decode(const char *s, size_t len, unsigned char *out, size_t max,
+                   bool padding_optional)
 {
     size_t pad = 0, n = 0;
     unsigned long acc = 0;
     unsigned bits = 0;
 
+    if (!padding_optional && len % 4 != 0)
+        return -1;
     while (len > 0 && s[len - 1] == '=' && pad < 2) {
         len--;
         pad++;
@@ -193,7 +192,7 @@ static bool digest_decode(const char *s, unsigned char *out, size_t n)
 
     if (hex_decode(s, len, out, n))
         return true;
-    return b64_decode(s, len, out, n) == (long)n;
+    return base64_decode(s, len, out, n, true) == (long)n;
 }
 
 static enum password_result check_crypt(const char *given, const char *hash,
@@ -270,7 +269,7 @@ static enum password_result check_salted(const char *given, const char *stored,
 {
     unsigned char raw[SALTED_MAX], got[DIGEST_MAX];
     size_t n = (size_t)EVP_MD_size(md_evp(md));
-    long len = b64_decode(stored, strlen(stored), raw, sizeof raw);
+    long len = base64_decode(stored, strlen(stored), raw, sizeof raw, true);
     enum password_result res;
 
     if (len < 0 || (size_t)len <= n) {

@@ -93,6 +93,19 @@ bool scram_sha256_verify(const char *secret, const unsigned char *salt,
                          const unsigned char *client_proof,
                          unsigned char *server_signature_r);
 
+/* Strict base64 (RFC 4648 section 4): the standard alphabet, no
+ * whitespace, '=' only as the final padding of the last quantum, unused
+ * bits zero (so every octet string has exactly one encoding). With
+ * PADDING_OPTIONAL false (SASL) the padding must be there and the length
+ * is a multiple of 4; with it true (stored {md5}, {sha*} and salted
+ * values, which tools write either way) the padding may be left off, but
+ * when present it must complete the last quantum. Decodes LEN characters
+ * of S into OUT (room for MAX octets). Returns the decoded length, or -1
+ * when S is malformed or decodes to more than MAX octets. "" decodes to 0
+ * octets. */
+long base64_decode(const char *s, size_t len, unsigned char *out, size_t max,
+                   bool padding_optional);
+
 /* Spend about the time of a real crypt(3) check of GIVEN (NULL is taken as
  * ""), so that a login as an unknown user costs what a wrong password for
  * a known one does. The hash is the system's default kind (yescrypt,

@@ -24,6 +24,7 @@
 #include "bulletin_private.h"
 #include "limits.h"
 #include "log.h"
+#include "mailbox.h"
 #include "xalloc.h"
 
 /* At most this many NAME.msg files are considered at one login: each costs
@@ -271,21 +272,7 @@ int64_t bulletin_now_ms(void)
  * began, and a memfd is filled from its start. */
 int bulletin_write_all(int fd, const char *p, size_t n, off_t off)
 {
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
+    return mailbox_pwrite_all(fd, p, n, off);
 }
 
 /* Names we deliver: NAME.msg with NAME of letters, digits and ._+-, not

@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
+#include "mailbox.h"
 #include "privs.h"
 #include "session.h"
 #include "xalloc.h"
@@ -121,27 +122,6 @@ struct mbox_target {
     struct mbox_lock lock;
 };
 
-/* "." and ".." components could lead out of the spool after a
- * substitution, as bsd.c refuses too. */
-static bool path_is_clean(const char *path)
-{
-    const char *p = path;
-
-    if (*p != '/')
-        return false;
-    while (*p) {
-        size_t n;
-
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
-        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return false;
-        p += n;
-    }
-    return true;
-}
-
 /* Open (or create, 0600, as an MDA would) and lock the user's mailbox and
  * finish any commit a session left half done. 0, or -1 with *ERROR_R. */
 static int target_open(struct job *j, struct mbox_target *t, char **error_r)
@@ -174,7 +154,7 @@ static int target_open(struct job *j, struct mbox_target *t, char **error_r)
         return -1;
     }
     free(spec);
-    if (!path_is_clean(t->path)) {
+    if (!mailbox_path_is_clean(t->path)) {
         *error_r = xasprintf("mailbox path \"%s\" is not an absolute path "
                              "without . or .. components", t->path);
         return -1;

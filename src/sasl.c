@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "log.h"
+#include "password.h"
 #include "sasl.h"
 #include "session.h"
 #include "xalloc.h"
@@ -23,64 +24,10 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 long sasl_b64_decode(const char *s, size_t len, unsigned char *out,
                      size_t max)
 {
-    size_t n = 0;
-
-    if (len % 4 != 0)
-        return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        size_t pad = 0, k;
-        unsigned long acc;
-
-        for (size_t j = 0; j < 4; j++) {
-            unsigned char c = (unsigned char)s[i + j];
-
-            /* '=' only in the last two places of the last quantum. */
-            if (c == '=' && i + 4 == len && j >= 2) {
-                v[j] = 0;
-                pad++;
-                continue;
-            }
-            if (pad > 0)
-                return -1;
-            v[j] = b64_value(c);
-            if (v[j] < 0)
-                return -1;
-        }
-        /* Bits the padding leaves unused must be zero, so that every
-         * octet string has exactly one encoding. */
-        if ((pad == 1 && (v[2] & 0x3)) || (pad == 2 && (v[1] & 0xf)))
-            return -1;
-        k = 3 - pad;
-        if (n + k > max)
-            return -1;
-        acc = (unsigned long)v[0] << 18 | (unsigned long)v[1] << 12
-              | (unsigned long)v[2] << 6 | (unsigned long)v[3];
-        out[n++] = (unsigned char)(acc >> 16);
-        if (k > 1)
-            out[n++] = (unsigned char)(acc >> 8);
-        if (k > 2)
-            out[n++] = (unsigned char)acc;
-    }
-    return (long)n;
+    return base64_decode(s, len, out, max, false);
 }
 
 char *sasl_b64_encode(const void *data, size_t len)

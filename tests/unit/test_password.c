@@ -183,6 +183,100 @@ START_TEST(test_md5)
 }
 END_TEST
 
+/* Decode S (a C string) with base64_decode; -1 or the length. */
+static long b64(const char *s, unsigned char *out, size_t max, bool lenient)
+{
+    return base64_decode(s, strlen(s), out, max, lenient);
+}
+
+START_TEST(test_base64_both)
+{
+    unsigned char out[16];
+
+    for (int lenient = 0; lenient <= 1; lenient++) {
+        ck_assert_int_eq(b64("", out, sizeof out, lenient), 0);
+        ck_assert_int_eq(b64("YQ==", out, sizeof out, lenient), 1);
+        ck_assert_mem_eq(out, "a", 1);
+        ck_assert_int_eq(b64("YWI=", out, sizeof out, lenient), 2);
+        ck_assert_mem_eq(out, "ab", 2);
+        ck_assert_int_eq(b64("+/+/", out, sizeof out, lenient), 3);
+        ck_assert_mem_eq(out, "\xfb\xff\xbf", 3);
+        /* Exactly MAX octets fit, and nothing is written past them. */
+        memset(out, 'x', sizeof out);
+        ck_assert_int_eq(b64("YWJj", out, 3, lenient), 3);
+        ck_assert_uint_eq(out[3], 'x');
+        ck_assert_int_eq(b64("YWJj", out, 2, lenient), -1);
+        ck_assert_int_eq(b64("YWJjZA==", out, 3, lenient), -1);
+        ck_assert_int_eq(b64("YWJjZA", out, 3, lenient), -1);
+        /* Refused either way. */
+        ck_assert_int_eq(b64("YQ=", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("Y===", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YQ==YQ==", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YR==", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YWJj\n", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YW-j", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("Y", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(base64_decode("YW\0j", 4, out, sizeof out, lenient),
+                         -1);
+    }
+}
+END_TEST
+
+START_TEST(test_base64_padding)
+{
+    unsigned char out[16];
+
+    /* Stored digests are written without padding by some tools. */
+    ck_assert_int_eq(b64("YQ", out, sizeof out, true), 1);
+    ck_assert_mem_eq(out, "a", 1);
+    ck_assert_int_eq(b64("YWI", out, sizeof out, true), 2);
+    ck_assert_mem_eq(out, "ab", 2);
+    ck_assert_int_eq(b64("YWJjZA", out, sizeof out, true), 4);
+    ck_assert_mem_eq(out, "abcd", 4);
+    /* SASL requires it. */
+    ck_assert_int_eq(b64("YQ", out, sizeof out, false), -1);
+    ck_assert_int_eq(b64("YWI", out, sizeof out, false), -1);
+    ck_assert_int_eq(b64("YWJjZA", out, sizeof out, false), -1);
+    /* Unused bits must be zero without padding too. */
+    ck_assert_int_eq(b64("YR", out, sizeof out, true), -1);
+    ck_assert_int_eq(b64("YWJ", out, sizeof out, true), -1);
+}
+END_TEST
+
+/* Every string of up to 6 characters from a small set: the strict reading
+ * is the lenient one restricted to whole quanta, with the same octets. */
+START_TEST(test_base64_modes_agree)
+{
+    static const char set[] = "AQYg/=-";
+    const size_t nset = sizeof set - 1;
+    char s[7];
+
+    for (size_t len = 0; len <= 6; len++) {
+        size_t total = 1;
+
+        for (size_t i = 0; i < len; i++)
+            total *= nset;
+        for (size_t k = 0; k < total; k++) {
+            unsigned char a[8], b[8];
+            long la, lb;
+
+            for (size_t i = 0, r = k; i < len; i++, r /= nset)
+                s[i] = set[r % nset];
+            s[len] = '\0';
+            la = b64(s, a, sizeof a, false);
+            lb = b64(s, b, sizeof b, true);
+            if (len % 4 != 0) {
+                ck_assert_msg(la == -1, "strict accepted '%s'", s);
+                continue;
+            }
+            ck_assert_msg(la == lb, "'%s': %ld vs %ld", s, la, lb);
+            if (la > 0)
+                ck_assert_mem_eq(a, b, (size_t)la);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_md5_malformed)
 {
     ck_assert_int_eq(verify("secretm", "{md5}b52328d7451bfeace80c4b8c338106f"),
@@ -961,6 +1055,9 @@ Suite *suite_password(void)
     tcase_add_test(tc, test_plain);
     tcase_add_test(tc, test_md5);
     tcase_add_test(tc, test_md5_malformed);
+    tcase_add_test(tc, test_base64_both);
+    tcase_add_test(tc, test_base64_padding);
+    tcase_add_test(tc, test_base64_modes_agree);
     tcase_add_test(tc, test_sha);
     tcase_add_test(tc, test_ssha);
     tcase_add_test(tc, test_mysql);
