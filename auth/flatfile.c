@@ -195,7 +195,7 @@ static enum auth_status flatfile_check(const struct auth_request *req,
         .domain = req->domain,
     };
     const char *key = ff.by_local_part ? req->local_part : req->user;
-    bool apop = req->method == AUTH_METHOD_APOP;
+    bool apop = auth_method_uses_secret(req->method);
     struct strbuf path;
     const char *err = NULL;
     char *hash;

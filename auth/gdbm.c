@@ -297,7 +297,7 @@ static enum auth_status gdbm_driver_check(const struct auth_request *req,
                                           struct auth_result *res,
                                           char **error_r)
 {
-    bool apop = req->method == AUTH_METHOD_APOP;
+    bool apop = auth_method_uses_secret(req->method);
     struct strbuf path;
     char *hash;
     enum auth_status st;

@@ -68,6 +68,7 @@ static struct {
     char *username;
     char *pass_query;       /* NULL: USER/PASS disabled */
     char *apop_query;       /* NULL: APOP disabled */
+    char *onlogin_query;    /* NULL: no onlogin statement */
     bool mail_group_set;
     gid_t mail_group;
     bool permit_empty;
@@ -111,6 +112,7 @@ static void myauth_close(void)
     free(db.username);
     free(db.pass_query);
     free(db.apop_query);
+    free(db.onlogin_query);
     memset(&db, 0, sizeof db);
 }
 
@@ -209,9 +211,11 @@ fail:
 
 /* Whether TEMPLATE uses a form the substitution cannot make safe for SQL:
  * a character index such as $(user[0]) cuts an escaped value in the
- * middle of an escape sequence, and $(home) has no value before login.
- * *WHAT_R names the offence. */
-static bool unsafe_template(const char *template, const char **what_r)
+ * middle of an escape sequence, and $(home) has no value before login
+ * (it has one after: ALLOW_HOME for the onlogin statement). *WHAT_R names
+ * the offence. */
+static bool unsafe_template(const char *template, bool allow_home,
+                            const char **what_r)
 {
     for (const char *p = template; *p; p++) {
         const char *close_p;
@@ -229,7 +233,8 @@ static bool unsafe_template(const char *template, const char **what_r)
                       "allowed in a query";
             return true;
         }
-        if (close_p - (p + 2) == 4 && strncmp(p + 2, "home", 4) == 0) {
+        if (!allow_home && close_p - (p + 2) == 4
+            && strncmp(p + 2, "home", 4) == 0) {
             *what_r = "$(home) has no value before login";
             return true;
         }
@@ -267,9 +272,29 @@ static int init_query(const struct config *cfg, enum cfg_key key,
     if (q[0] == '\0')
         return init_error(cfg, key, error_r,
                           xstrdup("empty query (write none to disable it)"));
-    if (subst_check(q, &err) < 0 || unsafe_template(q, &err))
+    if (subst_check(q, &err) < 0 || unsafe_template(q, false, &err))
         return init_error(cfg, key, error_r, xstrdup(err));
     *query_r = xstrdup(q);
+    return 0;
+}
+
+/* The onlogin statement: NULL when unset or "none". */
+static int init_onlogin_query(const struct config *cfg, char **error_r)
+{
+    const char *q = cfg_str(cfg, CFG_AUTH_MYSQL_ONLOGIN_QUERY);
+    const char *err;
+
+    db.onlogin_query = NULL;
+    if (!q || strcasecmp(q, "none") == 0)
+        return 0;
+    if (q[0] == '\0')
+        return init_error(cfg, CFG_AUTH_MYSQL_ONLOGIN_QUERY, error_r,
+                          xstrdup("empty statement (write none or leave "
+                                  "it out)"));
+    if (subst_check(q, &err) < 0 || unsafe_template(q, true, &err))
+        return init_error(cfg, CFG_AUTH_MYSQL_ONLOGIN_QUERY, error_r,
+                          xstrdup(err));
+    db.onlogin_query = xstrdup(q);
     return 0;
 }
 
@@ -319,7 +344,8 @@ static int myauth_init(const struct config *cfg, char **error_r)
     if (init_query(cfg, CFG_AUTH_MYSQL_PASS_QUERY, &db.pass_query,
                    error_r) < 0
         || init_query(cfg, CFG_AUTH_MYSQL_APOP_QUERY, &db.apop_query,
-                      error_r) < 0)
+                      error_r) < 0
+        || init_onlogin_query(cfg, error_r) < 0)
         return -1;
     if (!db.pass_query && !db.apop_query)
         return init_error(cfg, CFG_AUTH_MYSQL_PASS_QUERY, error_r,
@@ -755,7 +781,7 @@ static enum auth_status myauth_check(const struct auth_request *req,
                                      struct auth_result *res,
                                      char **error_r)
 {
-    bool apop = req->method == AUTH_METHOD_APOP;
+    bool apop = auth_method_uses_secret(req->method);
     const char *template = apop ? db.apop_query : db.pass_query;
     const char *stored;
     const unsigned long *lengths;
@@ -814,6 +840,86 @@ static enum auth_status myauth_check(const struct auth_request *req,
     return st;
 }
 
+/* Runs in an onlogin worker, a process forked from the session: a
+ * connection the session opened (another driver accepted the login after
+ * this one said no) is the session's and is forgotten without a word on
+ * it; the statement goes over a connection of this process's own, closed
+ * at the end. A missing domain or home is substituted as an empty value:
+ * a record of the login is still wanted. */
+static int myauth_onlogin(const struct config *cfg,
+                          const struct auth_result *res,
+                          const char *clienthost, const char *serverhost,
+                          char **error_r)
+{
+    bool failed = false;
+    struct subst_vars vars;
+    struct strbuf query;
+    const char *serr = NULL;
+    char *esc[6];
+    MYSQL_RES *dbres;
+    unsigned int e;
+    int rc;
+
+    (void)cfg;
+    if (!db.onlogin_query)
+        return 0;
+    if (db.conn && db.conn_pid != getpid())
+        db_forget();
+    if (!valid_utf8(res->user)
+        || (res->local_part && !valid_utf8(res->local_part))
+        || (res->domain && !valid_utf8(res->domain))
+        || (res->home && !valid_utf8(res->home))) {
+        *error_r = xstrdup("the user name is not valid UTF-8");
+        return -1;
+    }
+    if (db_connect(error_r) < 0)
+        return -1;
+
+    esc[0] = escape(res->user, &failed);
+    esc[1] = escape(res->local_part, &failed);
+    esc[2] = escape(res->domain ? res->domain : "", &failed);
+    esc[3] = escape(res->home ? res->home : "", &failed);
+    esc[4] = escape(clienthost, &failed);
+    esc[5] = escape(serverhost, &failed);
+    vars = (struct subst_vars){
+        .user = esc[0], .local_part = esc[1], .domain = esc[2],
+        .home = esc[3], .clienthost = esc[4], .serverhost = esc[5],
+    };
+    strbuf_init(&query, MYSQL_MAX_QUERY);
+    rc = failed ? -1 : subst_expand(db.onlogin_query, &vars, 0, &query, &serr);
+    for (size_t i = 0; i < sizeof esc / sizeof esc[0]; i++)
+        free(esc[i]);
+    if (rc < 0) {
+        *error_r = failed ? xstrdup("cannot escape the values for the "
+                                    "statement")
+                          : xasprintf("statement: %s", serr);
+        strbuf_free(&query);
+        db_disconnect();
+        return -1;
+    }
+
+    rc = mysql_real_query(db.conn, strbuf_str(&query),
+                          (unsigned long)query.len);
+    strbuf_free(&query);
+    if (rc == 0) {
+        /* A SELECT is allowed too; its rows are not wanted. */
+        dbres = mysql_store_result(db.conn);
+        if (dbres)
+            mysql_free_result(dbres);
+    }
+    e = mysql_errno(db.conn);
+    if (e != 0) {
+        char *msg = clean_str(mysql_error(db.conn));
+
+        *error_r = xasprintf("statement failed: %s", msg);
+        free(msg);
+        db_disconnect();
+        return -1;
+    }
+    db_disconnect();
+    return 0;
+}
+
 static bool myauth_can_apop(void)
 {
     return db.apop_query != NULL;
@@ -829,5 +935,6 @@ const struct auth_driver auth_driver_mysql = {
     .apop = myauth_check,
     .can_apop = myauth_can_apop,
     .postfork = myauth_postfork,
+    .onlogin = myauth_onlogin,
     .close = myauth_close,
 };

@@ -294,11 +294,13 @@ static void child_fail(int status_fd, enum start_stage stage, int err)
 /* In the new process: standard input from IN_FD, standard output to
  * OUT_FD, standard error to /dev/null, STATUS_FD on 3 until the exec, no
  * other descriptor, default signal handling, the program's user and
- * group, and no environment but PATH. Never returns. */
-static void child_exec(int in_fd, int out_fd, int status_fd)
+ * group, and no environment but PATH. OWN_GROUP: in a process group of its
+ * own; otherwise in the caller's (an onlogin worker, whose group is
+ * stopped as a whole when it overruns). Never returns. */
+static void child_exec(int in_fd, int out_fd, int status_fd, bool own_group)
     __attribute__((noreturn));
 
-static void child_exec(int in_fd, int out_fd, int status_fd)
+static void child_exec(int in_fd, int out_fd, int status_fd, bool own_group)
 {
     char *const argv[] = { oc.program, NULL };
     char *const envp[] = { other_env_path, NULL };
@@ -308,7 +310,8 @@ static void child_exec(int in_fd, int out_fd, int status_fd)
 
     /* Its own process group, so that whatever it starts can be stopped
      * with it. */
-    setpgid(0, 0);
+    if (own_group)
+        setpgid(0, 0);
 
     /* Ignored signals (the session ignores SIGPIPE and SIGHUP) would stay
      * ignored across the exec. */
@@ -614,42 +617,42 @@ static const char *logmsg_suffix(const char *msg, char *buf, size_t size)
     return buf;
 }
 
-static enum auth_status other_check(const struct auth_request *req,
-                                    struct auth_result *res, char **error_r)
+/* Start the program, hand it PACKET (wiped and freed here, whatever
+ * happens) and read its one reply into *BUF_R (OTHER_MAX_PACKET bytes, to
+ * be freezero()ed by the caller), split into VALS. ONLOGIN: the packet is
+ * an ONLOGIN, which the messages name, and the program stays in the
+ * caller's process group (see child_exec()). 0, or -1 with *error_r set
+ * and nothing left to free. */
+static int run_program(struct strbuf *packet, bool onlogin,
+                       const char *vals[RK__COUNT], char **buf_r,
+                       char **error_r)
 {
     int req_pipe[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
     int st_pipe[2] = { -1, -1 };
-    enum auth_status st = AUTH_TEMPFAIL;
+    const char *to = onlogin ? " to ONLOGIN" : "";
     enum exchange_outcome ex;
     struct start_failure sf;
-    struct strbuf packet;
-    const char *vals[RK__COUNT], *err;
-    char *buf, *how, logbuf[OTHER_LOGMSG_ROOM];
+    const char *err;
+    char *buf = NULL, *how;
     size_t got = 0;
-    int status, ex_errno;
+    int status, ex_errno, rc = -1;
     pid_t pid;
 
-    strbuf_init(&packet, OTHER_MAX_PACKET);
-    if (build_request(req, &packet) < 0) {
-        strbuf_wipe(&packet);
-        *error_r = xasprintf("request longer than %d bytes",
-                             OTHER_MAX_PACKET);
-        return AUTH_TEMPFAIL;
-    }
     if (pipe2(req_pipe, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC) < 0
         || pipe2(st_pipe, O_CLOEXEC) < 0) {
         *error_r = xasprintf("pipe: %s", strerror(errno));
-        goto out_close;
+        goto out;
     }
     pid = fork();
     if (pid < 0) {
         *error_r = xasprintf("fork: %s", strerror(errno));
-        goto out_close;
+        goto out;
     }
     if (pid == 0)
-        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1]);
+        child_exec(req_pipe[0], rep_pipe[1], st_pipe[1], !onlogin);
     /* Also here, so that the group exists before we might signal it. */
-    setpgid(pid, pid);
+    if (!onlogin)
+        setpgid(pid, pid);
     close(req_pipe[0]);
     close(rep_pipe[1]);
     close(st_pipe[1]);
@@ -659,11 +662,11 @@ static enum auth_status other_check(const struct auth_request *req,
     fcntl(st_pipe[0], F_SETFL, O_NONBLOCK);
 
     buf = xmalloc(OTHER_MAX_PACKET);
-    ex = exchange(req_pipe[1], packet.buf, packet.len, rep_pipe[0], buf,
+    ex = exchange(req_pipe[1], packet->buf, packet->len, rep_pipe[0], buf,
                   &got);
     ex_errno = errno;
     req_pipe[1] = -1;   /* exchange() closed it */
-    strbuf_wipe(&packet);
+    strbuf_wipe(packet);
     close(rep_pipe[0]);
     rep_pipe[0] = -1;
     /* After EOF the program is most likely exiting: let it, so that its
@@ -676,41 +679,79 @@ static enum auth_status other_check(const struct auth_request *req,
                              : sf.stage == STAGE_EXEC ? "exec"
                              : "setting up descriptors",
                              strerror(sf.err));
-        goto out_free;
+        goto out;
     }
     switch (ex) {
     case EX_COMPLETE:
         break;
     case EX_EOF:
         how = describe_status(status);
-        *error_r = xasprintf("%s %s %s", oc.program,
-                             got ? "ended its output in the middle of a "
-                                   "reply;"
-                                 : "gave no reply;",
-                             how);
+        *error_r = xasprintf("%s %s%s; %s", oc.program,
+                             !got ? "gave no reply"
+                             : onlogin ? "ended its output in the middle of "
+                                         "its reply"
+                             : "ended its output in the middle of a reply",
+                             to, how);
         free(how);
-        goto out_free;
+        goto out;
     case EX_TIMEOUT:
-        *error_r = xasprintf("no reply from %s within %d ms; stopped it",
-                             oc.program, oc.timeout_ms);
-        goto out_free;
+        *error_r = xasprintf("no reply from %s%s within %d ms; stopped it",
+                             oc.program, to, oc.timeout_ms);
+        goto out;
     case EX_TOOLONG:
-        *error_r = xasprintf("reply from %s longer than %d bytes",
-                             oc.program, OTHER_MAX_PACKET);
-        goto out_free;
+        *error_r = xasprintf("reply from %s%s longer than %d bytes",
+                             oc.program, to, OTHER_MAX_PACKET);
+        goto out;
     case EX_ERROR:
         *error_r = xasprintf("talking to %s: %s", oc.program,
                              strerror(ex_errno));
-        goto out_free;
+        goto out;
     case EX_INTERRUPTED:
         *error_r = xstrdup("interrupted");
-        goto out_free;
+        goto out;
     }
-
     if (parse_reply(buf, vals, &err) < 0) {
-        *error_r = xasprintf("malformed reply from %s: %s", oc.program, err);
-        goto out_free;
+        *error_r = xasprintf("malformed reply from %s%s: %s", oc.program, to,
+                             err);
+        goto out;
     }
+    *buf_r = buf;
+    buf = NULL;
+    rc = 0;
+
+out:
+    if (buf)
+        freezero(buf, OTHER_MAX_PACKET);
+    strbuf_wipe(packet);
+    for (int i = 0; i < 2; i++) {
+        if (req_pipe[i] >= 0)
+            close(req_pipe[i]);
+        if (rep_pipe[i] >= 0)
+            close(rep_pipe[i]);
+        if (st_pipe[i] >= 0)
+            close(st_pipe[i]);
+    }
+    return rc;
+}
+
+static enum auth_status other_check(const struct auth_request *req,
+                                    struct auth_result *res, char **error_r)
+{
+    enum auth_status st = AUTH_TEMPFAIL;
+    struct strbuf packet;
+    const char *vals[RK__COUNT], *err;
+    char *buf, logbuf[OTHER_LOGMSG_ROOM];
+
+    strbuf_init(&packet, OTHER_MAX_PACKET);
+    if (build_request(req, &packet) < 0) {
+        strbuf_wipe(&packet);
+        *error_r = xasprintf("request longer than %d bytes",
+                             OTHER_MAX_PACKET);
+        return AUTH_TEMPFAIL;
+    }
+    if (run_program(&packet, false, vals, &buf, error_r) < 0)
+        return AUTH_TEMPFAIL;
+
     if (strcmp(vals[RK_RESULT], "NO") == 0) {
         *error_r = xasprintf("%s said NO%s", oc.program,
                              logmsg_suffix(vals[RK_LOGMSG], logbuf,
@@ -729,17 +770,71 @@ static enum auth_status other_check(const struct auth_request *req,
 
 out_free:
     freezero(buf, OTHER_MAX_PACKET);
-out_close:
-    strbuf_wipe(&packet);
-    for (int i = 0; i < 2; i++) {
-        if (req_pipe[i] >= 0)
-            close(req_pipe[i]);
-        if (rep_pipe[i] >= 0)
-            close(rep_pipe[i]);
-        if (st_pipe[i] >= 0)
-            close(st_pipe[i]);
-    }
     return st;
+}
+
+/* The ONLOGIN packet of the original tpop3d: the login that succeeded,
+ * whichever driver accepted it. 0, or -1 when it would be too long. */
+static int build_onlogin(const struct auth_result *res,
+                         const char *clienthost, const char *serverhost,
+                         struct strbuf *sb)
+{
+    if (put_pair(sb, "method", "ONLOGIN") < 0
+        || put_pair(sb, "user", res->user) < 0
+        || put_pair(sb, "local_part", res->local_part) < 0
+        || put_pair(sb, "domain", res->domain) < 0
+        || put_pair(sb, "clienthost", clienthost) < 0
+        || put_pair(sb, "serverhost", serverhost) < 0)
+        return -1;
+    return strbuf_appendc(sb, '\0');
+}
+
+/* Runs in an onlogin worker, never in the session: the program is started
+ * afresh, as for every login, so nothing is shared with the session's own
+ * conversations. The program stays in the worker's process group, which
+ * is stopped as a whole if the worker overruns onlogin-timeout. It has the
+ * shorter of auth-other-timeout and onlogin-timeout to answer. A NO is the
+ * program's business (one that does not know ONLOGIN should say NO) and is
+ * only logged; failing to get an answer is an error. */
+static int other_onlogin(const struct config *cfg,
+                         const struct auth_result *res,
+                         const char *clienthost, const char *serverhost,
+                         char **error_r)
+{
+    struct strbuf packet;
+    const char *vals[RK__COUNT];
+    char *buf, logbuf[OTHER_LOGMSG_ROOM];
+    char who[OTHER_LOGMSG_ROOM];
+    long onlogin_ms;
+
+    if (!oc.program) {
+        *error_r = xstrdup("the driver is not started");
+        return -1;
+    }
+    onlogin_ms = (long)(cfg_seconds(cfg, CFG_ONLOGIN_TIMEOUT) * 1000.0 + 0.5);
+    if (onlogin_ms < oc.timeout_ms)
+        oc.timeout_ms = (int)onlogin_ms;    /* this process's copy only */
+    strbuf_init(&packet, OTHER_MAX_PACKET);
+    if (build_onlogin(res, clienthost, serverhost, &packet) < 0) {
+        strbuf_free(&packet);
+        *error_r = xasprintf("ONLOGIN request longer than %d bytes",
+                             OTHER_MAX_PACKET);
+        return -1;
+    }
+    if (run_program(&packet, true, vals, &buf, error_r) < 0)
+        return -1;
+
+    log_sanitize(who, sizeof who, res->user, strlen(res->user));
+    if (strcmp(vals[RK_RESULT], "NO") == 0)
+        log_info("onlogin: driver other: user %s: %s said NO to ONLOGIN%s",
+                 who, oc.program,
+                 logmsg_suffix(vals[RK_LOGMSG], logbuf, sizeof logbuf));
+    else
+        log_debug("onlogin: driver other: user %s: %s said YES to ONLOGIN%s",
+                  who, oc.program,
+                  logmsg_suffix(vals[RK_LOGMSG], logbuf, sizeof logbuf));
+    freezero(buf, OTHER_MAX_PACKET);
+    return 0;
 }
 
 const struct auth_driver auth_driver_other = {
@@ -750,5 +845,7 @@ const struct auth_driver auth_driver_other = {
     .init = other_init,
     .pass = other_check,
     .apop = other_check,
+    .apop_digest_only = true,
+    .onlogin = other_onlogin,
     .close = other_close,
 };

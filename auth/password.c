@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* auth/password.c: password schemes, APOP digests and the dummy check. */
+/* auth/password.c: password schemes, APOP, CRAM-MD5 and SCRAM checks, and
+ * the dummy check. */
 #include <string.h>
 #include <strings.h>
 
 #include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "limits.h"
 #include "password.h"
@@ -148,16 +150,15 @@ static int b64val(unsigned char c)
     return -1;
 }
 
-/* Strict standard base64 (RFC 4648 section 4), '=' padding optional, no
- * whitespace. Returns the decoded length, or -1 when S is malformed or
- * decodes to more than MAX bytes. */
-static long b64_decode(const char *s, size_t len, unsigned char *out,
-                       size_t max)
+long base64_decode(const char *s, size_t len, unsigned char *out, size_t max,
+                   bool padding_optional)
 {
     size_t pad = 0, n = 0;
     unsigned long acc = 0;
     unsigned bits = 0;
 
+    if (!padding_optional && len % 4 != 0)
+        return -1;
     while (len > 0 && s[len - 1] == '=' && pad < 2) {
         len--;
         pad++;
@@ -191,7 +192,7 @@ static bool digest_decode(const char *s, unsigned char *out, size_t n)
 
     if (hex_decode(s, len, out, n))
         return true;
-    return b64_decode(s, len, out, n) == (long)n;
+    return base64_decode(s, len, out, n, true) == (long)n;
 }
 
 static enum password_result check_crypt(const char *given, const char *hash,
@@ -268,7 +269,7 @@ static enum password_result check_salted(const char *given, const char *stored,
 {
     unsigned char raw[SALTED_MAX], got[DIGEST_MAX];
     size_t n = (size_t)EVP_MD_size(md_evp(md));
-    long len = b64_decode(stored, strlen(stored), raw, sizeof raw);
+    long len = base64_decode(stored, strlen(stored), raw, sizeof raw, true);
     enum password_result res;
 
     if (len < 0 || (size_t)len <= n) {
@@ -345,6 +346,8 @@ enum password_result password_verify(const char *given, const char *stored,
     const char *value;
 
     *error_r = NULL;
+    if (!given)
+        return PASSWORD_MISMATCH;
     if (!parse_scheme(stored, default_scheme, &sc, &value)) {
         *error_r = "unknown password scheme";
         return PASSWORD_UNUSABLE;
@@ -404,6 +407,80 @@ bool apop_verify(const char *timestamp, const char *secret,
         && CRYPTO_memcmp(got, want, sizeof want) == 0;
     explicit_bzero(got, sizeof got);
     return same;
+}
+
+bool cram_md5_verify(const char *challenge, const char *secret,
+                     const char *digest)
+{
+    unsigned char want[16], got[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    bool same;
+
+    if (!hex_decode(digest, strlen(digest), want, sizeof want))
+        return false;
+    same = HMAC(EVP_md5(), secret, (int)strlen(secret),
+                (const unsigned char *)challenge, strlen(challenge), got, &n)
+           != NULL
+        && n == sizeof want && CRYPTO_memcmp(got, want, sizeof want) == 0;
+    explicit_bzero(got, sizeof got);
+    return same;
+}
+
+/* HMAC-SHA256 of DATA keyed with KEY into OUT (SCRAM_SHA256_LEN bytes). */
+static bool hmac_sha256(const unsigned char *key, size_t key_len,
+                        const void *data, size_t len, unsigned char *out)
+{
+    unsigned int n = 0;
+
+    return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) != NULL
+        && n == SCRAM_SHA256_LEN;
+}
+
+bool scram_sha256_verify(const char *secret, const unsigned char *salt,
+                         size_t salt_len, unsigned iterations,
+                         const char *auth_message, size_t auth_message_len,
+                         const unsigned char *client_proof,
+                         unsigned char *server_signature_r)
+{
+    unsigned char salted[SCRAM_SHA256_LEN], client_key[SCRAM_SHA256_LEN],
+        stored_key[SCRAM_SHA256_LEN], client_sig[SCRAM_SHA256_LEN],
+        server_key[SCRAM_SHA256_LEN], again[SCRAM_SHA256_LEN];
+    bool ok = false;
+
+    if (salt_len == 0 || salt_len > SCRAM_MAX_SALT
+        || iterations < SCRAM_MIN_ITERATIONS
+        || iterations > SCRAM_MAX_ITERATIONS)
+        return false;
+    if (PKCS5_PBKDF2_HMAC(secret, (int)strlen(secret), salt, (int)salt_len,
+                          (int)iterations, EVP_sha256(), sizeof salted,
+                          salted) != 1
+        || !hmac_sha256(salted, sizeof salted, "Client Key", 10, client_key)
+        || md_digest(MD_SHA256, client_key, sizeof client_key, NULL, 0,
+                     stored_key) != SCRAM_SHA256_LEN
+        || !hmac_sha256(stored_key, sizeof stored_key, auth_message,
+                        auth_message_len, client_sig))
+        goto out;
+    /* The key the client must have held: proof XOR signature; its hash
+     * has to be StoredKey. */
+    for (size_t i = 0; i < SCRAM_SHA256_LEN; i++)
+        client_key[i] = client_proof[i] ^ client_sig[i];
+    if (md_digest(MD_SHA256, client_key, sizeof client_key, NULL, 0, again)
+            != SCRAM_SHA256_LEN
+        || CRYPTO_memcmp(again, stored_key, sizeof again) != 0)
+        goto out;
+    if (!hmac_sha256(salted, sizeof salted, "Server Key", 10, server_key)
+        || !hmac_sha256(server_key, sizeof server_key, auth_message,
+                        auth_message_len, server_signature_r))
+        goto out;
+    ok = true;
+out:
+    explicit_bzero(salted, sizeof salted);
+    explicit_bzero(client_key, sizeof client_key);
+    explicit_bzero(stored_key, sizeof stored_key);
+    explicit_bzero(client_sig, sizeof client_sig);
+    explicit_bzero(server_key, sizeof server_key);
+    explicit_bzero(again, sizeof again);
+    return ok;
 }
 
 void password_dummy_check(const char *given)

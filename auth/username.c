@@ -38,18 +38,57 @@ void username_free(struct username *u)
     u->user = u->local_part = u->domain = NULL;
 }
 
-int username_parse(const char *login, const char *listener_domain,
+void username_tries_free(struct username_tries *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        username_free(&t->names[i]);
+    t->count = 0;
+}
+
+/* Add a name to T; USER is taken over. False (and nothing added) when USER
+ * is not a valid name, which only a retry can make (the login plus the
+ * listener's domain may be too long). */
+static bool add_try(struct username_tries *t, char *user,
+                    const char *local_part, const char *domain)
+{
+    struct username *u = &t->names[t->count];
+
+    if (check_name(user, strlen(user)) != NULL) {
+        free(user);
+        return false;
+    }
+    u->user = user;
+    u->local_part = xstrdup(local_part);
+    u->domain = domain ? xstrdup(domain) : NULL;
+    t->count++;
+    return true;
+}
+
+/* The rules of the original tpop3d (see tpop3d.conf(5), USER NAMES): the
+ * name as given first, and a second try only after it failed, so a site
+ * that turns on append-domain or strip-domain keeps every login that
+ * worked before. Two deliberate differences: a separator other than '@'
+ * is written as '@' in the user (drivers and queries then see one form),
+ * and the strip-domain retry keeps the listener's domain instead of
+ * having none, so that it is the very login of the bare local part and
+ * $(domain) never takes a value the client made up. */
+int username_tries(const char *login, const char *listener_domain,
                    const struct username_rules *rules,
-                   struct username *out, const char **error_r)
+                   struct username_tries *out, const char **error_r)
 {
     size_t len = strlen(login);
     const char *err;
-    char *name;
+    char *name, *local = NULL;
     size_t split;
 
-    out->user = out->local_part = out->domain = NULL;
+    out->count = 0;
     if ((err = check_name(login, len)) != NULL) {
         *error_r = err;
+        return -1;
+    }
+    if (listener_domain &&
+        check_name(listener_domain, strlen(listener_domain)) != NULL) {
+        *error_r = "invalid listener domain";
         return -1;
     }
 
@@ -63,47 +102,45 @@ int username_parse(const char *login, const char *listener_domain,
     }
 
     split = rules->separators ? strcspn(name, rules->separators) : len;
-    if (split < len) {
-        if (split == 0) {
-            *error_r = "empty local part in user name";
-            goto fail;
-        }
-        if (split + 1 == len) {
-            *error_r = "empty domain in user name";
-            goto fail;
-        }
-        out->local_part = xstrndup(name, split);
-        out->domain = xstrdup(name + split + 1);
-    } else {
-        out->local_part = xstrdup(name);
-        if (listener_domain) {
-            if ((err = check_name(listener_domain,
-                                  strlen(listener_domain))) != NULL) {
-                *error_r = "invalid listener domain";
-                goto fail;
-            }
-            out->domain = xstrdup(listener_domain);
-        }
+    if (split == len) {
+        (void)add_try(out, xstrdup(name), name, listener_domain);
+        if (rules->append_domain && listener_domain)
+            (void)add_try(out, xasprintf("%s@%s", name, listener_domain),
+                          name, listener_domain);
+        free(name);
+        return 0;
     }
-
+    if (split == 0 || split + 1 == len) {
+        *error_r = split == 0 ? "empty local part in user name"
+                              : "empty domain in user name";
+        free(name);
+        return -1;
+    }
+    local = xstrndup(name, split);
+    /* The login is valid, so is "local@domain": same length, same bytes
+     * but the separator. */
+    (void)add_try(out, xasprintf("%s@%s", local, name + split + 1), local,
+                  name + split + 1);
     if (rules->strip_domain)
-        out->user = xstrdup(out->local_part);
-    else if (split < len || (rules->append_domain && out->domain))
-        out->user = xasprintf("%s@%s", out->local_part, out->domain);
-    else
-        out->user = xstrdup(name);
-
-    if ((err = check_name(out->user, strlen(out->user))) != NULL) {
-        *error_r = err;
-        goto fail;
-    }
+        (void)add_try(out, xstrdup(local), local, listener_domain);
+    free(local);
     free(name);
     return 0;
+}
 
-fail:
-    free(name);
-    username_free(out);
-    return -1;
+int username_parse(const char *login, const char *listener_domain,
+                   const struct username_rules *rules,
+                   struct username *out, const char **error_r)
+{
+    struct username_tries t;
+
+    out->user = out->local_part = out->domain = NULL;
+    if (username_tries(login, listener_domain, rules, &t, error_r) < 0)
+        return -1;
+    *out = t.names[0];
+    t.names[0] = (struct username){ NULL, NULL, NULL };
+    username_tries_free(&t);
+    return 0;
 }
 
 /* getpwnam_r and getgrnam_r buffers: start at what sysconf suggests and

@@ -15,12 +15,13 @@ struct username_rules {
     const char *separators;     /* characters that split local part from
                                    domain ("@%" by default); NULL or "":
                                    names are never split */
-    bool append_domain;         /* a name without a domain gets
-                                   "@listener-domain" */
-    bool strip_domain;          /* drivers see only the local part */
+    bool append_domain;         /* a name without a domain that fails is
+                                   tried again as "name@listener-domain" */
+    bool strip_domain;          /* a name with a domain that fails is tried
+                                   again as its bare local part */
 };
 
-/* The outcome; every string allocated by username_parse(). */
+/* One name to try; every string allocated. */
 struct username {
     char *user;         /* name for the drivers */
     char *local_part;   /* before the separator (the whole name without one) */
@@ -28,27 +29,52 @@ struct username {
                            else NULL */
 };
 
-/* Apply RULES to LOGIN, the name the client gave. LISTENER_DOMAIN is the
- * domain of the address the client connected to, or NULL.
+/* At most two names are ever tried for one login: the name as given, and
+ * one retry (append-domain and strip-domain apply to disjoint names). */
+#define USERNAME_MAX_TRIES 2
+
+/* The names to try for one login, in order. */
+struct username_tries {
+    size_t count;                               /* 1..USERNAME_MAX_TRIES */
+    struct username names[USERNAME_MAX_TRIES];
+};
+
+/* Apply RULES to LOGIN, the name the client gave, and list the names the
+ * drivers are asked about, in order. LISTENER_DOMAIN is the domain of the
+ * address the client connected to, or NULL.
  *
  * The login must be 1..POP3_MAX_USER bytes without control characters
- * (bytes below 0x20 and 0x7f) and without '/'. With lowercase set, the
- * whole login (not the listener's domain) is folded to ASCII lower case.
- * The login is split at its first character found in separators: both
- * sides must be non-empty. Without a separator the local part is the whole
- * login and the domain is LISTENER_DOMAIN.
+ * (bytes below 0x20 and 0x7f) and without '/'; LISTENER_DOMAIN, when set,
+ * likewise. With lowercase set, the whole login (not the listener's
+ * domain) is first folded to ASCII lower case. The login is split at its
+ * first character found in separators: both sides must be non-empty.
  *
- * The user for the drivers is:
- *   strip_domain:                       the local part;
- *   else, the login had a separator:    "local_part@domain" (the separator
- *                                       given, say '%', is written as '@');
- *   else, append_domain and a domain:   "local_part@listener-domain";
- *   else:                               the login as given (after folding).
- * The user is validated like the login (a long listener domain can make it
- * too long).
+ * The login has a separator ("bob%example.com"):
+ *   1. user "local_part@domain" (the separator written as '@'), the
+ *      local part and the domain of the login;
+ *   2. with strip_domain: user and local part both the local part, and
+ *      the listener's domain (NULL without one), exactly as if the client
+ *      had given the bare local part.
+ * The login has none ("bob"):
+ *   1. user and local part both the login, the listener's domain;
+ *   2. with append_domain and a listener domain: user
+ *      "login@listener-domain", the login as local part, the listener's
+ *      domain.
+ * A retry whose user would be invalid (too long) is left out, so the
+ * number of names depends on the login and the rules only, never on
+ * which accounts exist.
  *
- * Returns 0 with OUT filled in (free with username_free()), or -1 with
- * *ERROR_R set to a static message; OUT is then left empty. */
+ * Returns 0 with OUT filled in (free with username_tries_free()), or -1
+ * with *ERROR_R set to a static message; OUT is then left empty. */
+int username_tries(const char *login, const char *listener_domain,
+                   const struct username_rules *rules,
+                   struct username_tries *out, const char **error_r);
+
+/* Free every name of T and set its count to 0; T itself is not freed. */
+void username_tries_free(struct username_tries *t);
+
+/* The first name username_tries() gives, alone: the same checks and
+ * errors, OUT filled in (free with username_free()) or left empty. */
 int username_parse(const char *login, const char *listener_domain,
                    const struct username_rules *rules,
                    struct username *out, const char **error_r);

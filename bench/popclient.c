@@ -697,20 +697,27 @@ fail:
 struct worker_result {
     unsigned long ok, errors;
     char first_error[160];
-    uint32_t lat_us[];  /* one per successful session */
+    /* One per successful session: the session times in [0, count), the
+     * login times (USER sent to the PASS reply) in [count, 2 * count). */
+    uint32_t lat_us[];
 };
 
 static int one_session(const struct opts *o, const char *user, const struct in_addr *src,
-               char *err, size_t errsz)
+               double *login_s, char *err, size_t errsz)
 {
     struct conn c;
     unsigned long msgs;
     uint64_t octets;
+    double t0;
     int r = -1;
 
     if (conn_open(&c, o, src) < 0)
         goto out;
-    if (login(&c, user, o->pass) < 0 || pop_stat(&c, &msgs, &octets) < 0 || quit(&c) < 0)
+    t0 = now();
+    if (login(&c, user, o->pass) < 0)
+        goto out;
+    *login_s = now() - t0;
+    if (pop_stat(&c, &msgs, &octets) < 0 || quit(&c) < 0)
         goto out;
     r = 0;
 out:
@@ -725,7 +732,7 @@ static void worker(const struct opts *o, int w, struct worker_result *res, doubl
     char user[256], err[256];
     struct in_addr src;
     unsigned long k = 0;
-    double t0;
+    double t0, login_s = 0;
 
     snprintf(user, sizeof(user), "%s%d", o->user_prefix, o->user_base + w);
     /* Failures are retried, but a server that refuses everything must
@@ -736,7 +743,8 @@ static void worker(const struct opts *o, int w, struct worker_result *res, doubl
                    ((unsigned)(1 + (k / 250) % 250) << 8) | (unsigned)(1 + k % 250));
         k++;
         t0 = now();
-        if (one_session(o, user, o->spread ? &src : NULL, err, sizeof(err)) == 0) {
+        if (one_session(o, user, o->spread ? &src : NULL, &login_s, err, sizeof(err)) == 0) {
+            res->lat_us[o->count + res->ok] = (uint32_t)(login_s * 1e6);
             res->lat_us[res->ok++] = (uint32_t)((now() - t0) * 1e6);
         } else if (res->errors++ == 0) {
             snprintf(res->first_error, sizeof(res->first_error), "%.150s", err);
@@ -753,9 +761,9 @@ static int cmp_u32(const void *a, const void *b)
 
 static int run_sessions(const struct opts *o)
 {
-    size_t stride = sizeof(struct worker_result) + o->count * sizeof(uint32_t);
+    size_t stride = sizeof(struct worker_result) + 2 * o->count * sizeof(uint32_t);
     struct worker_result *r;
-    uint32_t *all;
+    uint32_t *all, *logins;
     unsigned long total = 0, errors = 0, i, at;
     char *area;
     double t0, t1;
@@ -787,20 +795,28 @@ static int run_sessions(const struct opts *o)
         errors += r->errors;
     }
     all = malloc((total + 1) * sizeof(*all));
-    if (!all)
+    logins = malloc((total + 1) * sizeof(*logins));
+    if (!all || !logins)
         die("out of memory");
     at = 0;
     for (w = 0; w < o->workers; w++) {
         r = (struct worker_result *)(area + stride * (size_t)w);
-        for (i = 0; i < r->ok; i++)
+        for (i = 0; i < r->ok; i++) {
+            logins[at] = r->lat_us[o->count + i];
             all[at++] = r->lat_us[i];
+        }
     }
     qsort(all, total, sizeof(*all), cmp_u32);
+    qsort(logins, total, sizeof(*logins), cmp_u32);
     printf("ok=%d sessions=%lu errors=%lu secs=%.6f rate=%.3f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f",
            total > 0 && failed == 0, total, errors, t1 - t0, (double)total / (t1 - t0),
            total ? all[(total - 1) / 2] / 1e3 : 0.0,
            total ? all[(total * 99 + 99) / 100 - 1] / 1e3 : 0.0,
            total ? all[total - 1] / 1e3 : 0.0);
+    printf(" login_p50_ms=%.3f login_p99_ms=%.3f login_max_ms=%.3f",
+           total ? logins[(total - 1) / 2] / 1e3 : 0.0,
+           total ? logins[(total * 99 + 99) / 100 - 1] / 1e3 : 0.0,
+           total ? logins[total - 1] / 1e3 : 0.0);
     for (w = 0; w < o->workers; w++) {
         r = (struct worker_result *)(area + stride * (size_t)w);
         if (r->errors) {
@@ -810,6 +826,7 @@ static int run_sessions(const struct opts *o)
     }
     printf("\n");
     free(all);
+    free(logins);
     munmap(area, stride * (size_t)o->workers);
     return total > 0 && failed == 0 ? 0 : 1;
 }

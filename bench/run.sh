@@ -12,12 +12,14 @@ src=$(dirname "$here")
 
 usage() {
 	cat <<EOF
-usage: bash bench/run.sh [--quick] [--keep] [--no-drop-caches] [--only=LIST] [--profile=...]
+usage: bash bench/run.sh [--quick] [--keep] [--no-drop-caches] [--only=LIST] [--no-authstorm]
+                         [--profile=...]
   --quick           10 MB and 100 MB mailboxes only, fewer runs (a few minutes)
   --keep            keep $ROOT (build, mailboxes, logs) for the next run
   --no-drop-caches  never drop the page cache (the first open is then warm)
-  --only=LIST       only these measurements (open,downloads,memory,sessions,commit);
-                    the table then has gaps
+  --only=LIST       only these measurements (open,downloads,memory,sessions,commit,
+                    authstorm); the table then has gaps
+  --no-authstorm    leave out the login storm against MariaDB (bench/authstorm.py)
   --profile=TOOL[,MODE[,SIZE]]
                     instead, profile one tpop3d session: TOOL callgrind or perf,
                     MODE download (32 RETRs in flight), download1 (one at a time),
@@ -30,9 +32,25 @@ EOF
 
 pass=()
 keep=no
+quick=()
+authstorm=yes
+others=yes
+profile=no
 for a in "$@"; do
 	case "$a" in
-	--quick | --no-drop-caches | --only=* | --profile=*) pass+=("$a") ;;
+	--only=*)
+		# authstorm is not bench.py's: take it out of the list it gets.
+		list=",${a#--only=},"
+		case "$list" in *,authstorm,*) ;; *) authstorm=no ;; esac
+		list=${list//,authstorm,/,}
+		list=${list#,}
+		list=${list%,}
+		if [ -n "$list" ]; then pass+=("--only=$list"); else others=no; fi
+		;;
+	--no-authstorm) authstorm=no ;;
+	--quick) pass+=("$a"); quick=(--quick) ;;
+	--profile=*) pass+=("$a"); profile=yes ;;
+	--no-drop-caches) pass+=("$a") ;;
 	--keep) pass+=("$a"); keep=yes ;;
 	-h | --help) usage ;;
 	*) echo "run.sh: unknown option $a" >&2; usage ;;
@@ -119,11 +137,23 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 export LC_ALL=C
 status=0
-"$py" "$here/bench.py" "${pass[@]}" \
-	--tpop3d "$bdir/src/tpop3d" \
-	--popa3d "$pdir/usr/sbin/popa3d" \
-	--popclient "$bdir/popclient" \
-	--memserver "$bdir/memserver" \
-	--srcdir "$src" \
-	--output "$here/results.md" || status=$?
+if [ "$others" = yes ] || [ "$profile" = yes ]; then
+	"$py" "$here/bench.py" "${pass[@]}" \
+		--tpop3d "$bdir/src/tpop3d" \
+		--popa3d "$pdir/usr/sbin/popa3d" \
+		--popclient "$bdir/popclient" \
+		--memserver "$bdir/memserver" \
+		--srcdir "$src" \
+		--output "$here/results.md" || status=$?
+fi
+# The login storm against MariaDB: its own section of results.md, after
+# the table bench.py writes.
+if [ "$authstorm" = yes ] && [ "$profile" = no ]; then
+	"$py" "$here/authstorm.py" "${quick[@]}" \
+		--tpop3d "$bdir/src/tpop3d" \
+		--popclient "$bdir/popclient" \
+		--workdir "$ROOT/authstorm" \
+		--command "bash bench/run.sh${*:+ $*}" \
+		--output "$here/results.md" || status=$?
+fi
 exit $status

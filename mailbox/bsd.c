@@ -43,27 +43,6 @@ static struct mailbox *bsd_new(const char *path, struct bsd *b)
     return mb;
 }
 
-/* A path with "." or ".." components could leave the spool after a
- * substitution; no mailbox location needs one. */
-static bool path_is_clean(const char *path)
-{
-    const char *p = path;
-
-    if (*p != '/')
-        return false;
-    while (*p) {
-        size_t n;
-
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
-        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return false;
-        p += n;
-    }
-    return true;
-}
-
 /* Where message I's raw region (mboxindex.h) starts: its From_ line. */
 static uint64_t raw_start(const struct mailbox *mb, size_t i)
 {
@@ -148,7 +127,7 @@ static enum mailbox_status bsd_open(const char *path,
 
     *mb_r = NULL;
     *error_r = NULL;
-    if (!path_is_clean(path)) {
+    if (!mailbox_path_is_clean(path)) {
         *error_r = xasprintf("mailbox path \"%s\" is not an absolute path "
                              "without . or .. components", path);
         return MAILBOX_PERMFAIL;

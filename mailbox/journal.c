@@ -21,6 +21,7 @@
 
 #include "journal.h"
 #include "journal_format.h"
+#include "mailbox.h"
 #include "xalloc.h"
 
 
@@ -444,29 +445,6 @@ static void make_marker(unsigned char *m, size_t len)
     m[0] = 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    off_t off = 0;
-
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (w == 0) {
-            errno = ENOSPC;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 /* With the durable option: the file's data and size on disk, and the
  * journal's removal (its directory) too, so that a crash just after the
  * commit does not bring the journal back. */
@@ -596,7 +574,7 @@ enum journal_result journal_commit(const char *path, int fd,
                              res == JOURNAL_FAILED ? "; nothing deleted" : "");
         goto out;
     }
-    if (write_all(jfd, img, ilen) < 0) {
+    if (mailbox_pwrite_all(jfd, img, ilen, 0) < 0) {
         int ec = errno;
 
         close(jfd);

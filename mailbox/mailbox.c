@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* mailbox.c: the table of mailbox drivers and opening a "type:path" spec. */
+/* mailbox.c: the table of mailbox drivers, opening a "type:path" spec, and
+ * the checks and writes the mailbox code shares. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mailbox.h"
 #include "xalloc.h"
@@ -65,6 +68,46 @@ enum mailbox_status mailbox_open(const char *spec,
     if (!drv)
         return MAILBOX_PERMFAIL;
     return drv->open(path, opts, mb_r, error_r);
+}
+
+bool mailbox_path_is_clean(const char *path)
+{
+    const char *p = path;
+
+    if (*p != '/')
+        return false;
+    while (*p) {
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+int mailbox_pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+    const char *q = p;
+
+    while (n > 0) {
+        ssize_t w = pwrite(fd, q, n, off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        q += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
 }
 
 void mailbox_close(struct mailbox **mb)

@@ -127,6 +127,15 @@ enum mailbox_status mailbox_open(const char *spec,
 /* Close and free *MB (may be NULL); sets *MB to NULL. */
 void mailbox_close(struct mailbox **mb);
 
+/* True when PATH is absolute and has no "." or ".." component: such a
+ * component could lead out of the spool after a substitution, and no
+ * mailbox location needs one. */
+bool mailbox_path_is_clean(const char *path);
+
+/* Write all N bytes of P at offset OFF of FD, retrying short writes and
+ * EINTR. 0, or -1 with errno (ENOSPC when the file stops growing). */
+int mailbox_pwrite_all(int fd, const void *p, size_t n, off_t off);
+
 /* Octets as sent by RETR for DATA (LEN bytes of a stored message): LF
  * becomes CRLF, an existing CRLF stays, a last line without a newline gets
  * CRLF. Dot-stuffing not counted. */

@@ -98,6 +98,30 @@ int conn_init(struct conn *c, int fd, const char *domain, int timeout_ms)
     return 0;
 }
 
+void conn_discard_input(struct conn *c)
+{
+    c->in_start = c->in_end = 0;
+    c->in_discarding = false;
+}
+
+bool conn_client_is_loopback(const struct conn *c)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->client_sa;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->client_sa;
+
+    switch (c->client_sa.ss_family) {
+    case AF_INET:
+        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    case AF_INET6:
+        if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+            sin6->sin6_addr.s6_addr[12] == 127;
+    default:
+        return false;
+    }
+}
+
 void conn_close(struct conn *c)
 {
     if (c->io && c->io->close)
@@ -132,13 +156,15 @@ static int conn_wait(struct conn *c, short events)
 static int conn_write_raw(struct conn *c, const char *p, size_t len)
 {
     while (len > 0) {
-        ssize_t n = c->io->write(c, p, len);
+        ssize_t n;
 
+        c->io_wait = 0;
+        n = c->io->write(c, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (conn_wait(c, POLLOUT) < 0)
+                if (conn_wait(c, c->io_wait ? c->io_wait : POLLOUT) < 0)
                     goto fail;
                 continue;
             }
@@ -236,8 +262,10 @@ static int conn_fill(struct conn *c)
         c->in_start = 0;
     }
     for (;;) {
-        ssize_t n = c->io->read(c, c->in + c->in_end,
-                                CONN_INBUF_SIZE - c->in_end);
+        ssize_t n;
+
+        c->io_wait = 0;
+        n = c->io->read(c, c->in + c->in_end, CONN_INBUF_SIZE - c->in_end);
         if (n > 0) {
             c->in_end += (size_t)n;
             c->bytes_in += (uint64_t)n;
@@ -250,7 +278,7 @@ static int conn_fill(struct conn *c)
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (conn_wait(c, POLLIN) < 0)
+            if (conn_wait(c, c->io_wait ? c->io_wait : POLLIN) < 0)
                 break;
             continue;
         }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conn.h: one client connection: its addresses, a bounded line reader and a
- * buffered writer over a small I/O vtable (plain socket now, TLS later). */
+ * buffered writer over a small I/O vtable (plain socket or TLS). */
 #ifndef TPOP3D_CONN_H
 #define TPOP3D_CONN_H
 
@@ -13,9 +13,12 @@
 #include <netinet/in.h>
 
 struct conn;
+struct tls_server;
 
 /* Transport under the buffers. read/write return bytes moved, 0 for EOF on
- * read, or -1 with errno (EAGAIN when the descriptor would block). */
+ * read, or -1 with errno (EAGAIN when the descriptor would block; a
+ * transport that must wait for the other direction first, as TLS may, sets
+ * c->io_wait to the poll events it needs). */
 struct conn_io {
     const char *name;
     ssize_t (*read)(struct conn *c, void *buf, size_t len);
@@ -24,6 +27,9 @@ struct conn_io {
 };
 
 extern const struct conn_io conn_io_plain;
+/* TLS over the socket (tls.c); installed by tls_start(). io_ctx is the
+ * OpenSSL connection. */
+extern const struct conn_io conn_io_tls;
 
 /* Set from a signal handler (SIGTERM in a session): every wait of every
  * connection then fails at once, as if it had timed out, so the session
@@ -36,6 +42,13 @@ struct conn {
     int fd;
     const struct conn_io *io;
     void *io_ctx;
+    short io_wait;                  /* see struct conn_io; reset per call */
+
+    /* What the accepting listener offers: its TLS context (NULL when it
+     * has none) and whether STLS may start TLS (not on POP3S listeners,
+     * where TLS is on from the start). */
+    struct tls_server *tls_server;
+    bool stls_offered;
 
     struct sockaddr_storage client_sa, server_sa;
     char clienthost[CONN_HOSTLEN];  /* numeric client address */
@@ -63,6 +76,15 @@ struct conn {
 int conn_init(struct conn *c, int fd, const char *domain, int timeout_ms);
 /* Flush nothing; close the transport and free the buffers. */
 void conn_close(struct conn *c);
+
+/* Drop every byte received but not yet read as a line: after STLS, what
+ * the client sent before the TLS handshake must never be taken for
+ * commands sent inside it. */
+void conn_discard_input(struct conn *c);
+
+/* True when the client's address is a loopback one (127.0.0.0/8, ::1, or
+ * 127.0.0.0/8 mapped into IPv6). */
+bool conn_client_is_loopback(const struct conn *c);
 
 enum conn_line {
     CONN_LINE_OK,       /* *line_r is a NUL-terminated line without CRLF/LF */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* listenaddr.c: parse one listen-address word: host|IPv4|[IPv6][:port][(domain)]. */
+/* listenaddr.c: parse one listen-address word:
+ * host|IPv4|[IPv6][:port][(domain)][;tls=immediate|stls,CERT[,KEY]]. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #define LISTENADDR_MAX_V6       (INET6_ADDRSTRLEN + 16)
 
 #define DEFAULT_PORT "110"
+#define DEFAULT_TLS_PORT "995"      /* RFC 8314 section 7.2: pop3s */
 
 static bool is_alnum(char c)
 {
@@ -178,20 +180,16 @@ static int check_domain(const char *s, size_t len, const char **error_r)
     return 0;
 }
 
-int listenaddr_parse(const char *word, struct listen_addr *la,
-                     const char **error_r)
+/* The address part: WORD is exactly it (no ';' in it). */
+static int parse_address(const char *word, struct listen_addr *la,
+                         const char **error_r)
 {
     const char *p = word;
     const char *host, *port = NULL, *domain = NULL;
     size_t hostlen, portlen = 0, domainlen = 0;
 
-    la->host = la->port = la->domain = NULL;
     if (*p == '\0') {
         *error_r = "empty address";
-        return -1;
-    }
-    if (strchr(word, ';')) {
-        *error_r = "options after ';' are not supported";
         return -1;
     }
 
@@ -262,9 +260,130 @@ int listenaddr_parse(const char *word, struct listen_addr *la,
     }
 
     la->host = xstrndup(host, hostlen);
-    la->port = port ? xstrndup(port, portlen) : xstrdup(DEFAULT_PORT);
+    la->port = port ? xstrndup(port, portlen) : NULL;
     la->domain = domain ? xstrndup(domain, domainlen) : NULL;
     return 0;
+}
+
+/* A certificate or key path: absolute, printable, no blanks (the
+ * directive is split at blanks) and not longer than a path can be. */
+static int check_path(const char *s, size_t len, const char *what_missing,
+                      const char *what_relative, const char **error_r)
+{
+    if (len == 0) {
+        *error_r = what_missing;
+        return -1;
+    }
+    if (s[0] != '/') {
+        *error_r = what_relative;
+        return -1;
+    }
+    if (len >= LISTENADDR_MAX_PATH) {
+        *error_r = "certificate or key path too long";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c <= ' ' || c == 0x7f) {
+            *error_r = "invalid character in certificate or key path";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* OPTS is what follows the first ';': "tls=MODE,CERT[,KEY]". */
+static int parse_options(const char *opts, struct listen_addr *la,
+                         const char **error_r)
+{
+    static const char prefix[] = "tls=";
+    const char *mode, *cert, *key = NULL, *end, *comma;
+    size_t modelen, certlen, keylen = 0;
+
+    if (*opts == '\0') {
+        *error_r = "empty option after ';'";
+        return -1;
+    }
+    if (strncmp(opts, prefix, sizeof prefix - 1) != 0) {
+        *error_r = "unknown option after ';': expected tls=immediate or tls=stls";
+        return -1;
+    }
+    mode = opts + sizeof prefix - 1;
+    end = mode + strlen(mode);
+    if (memchr(mode, ';', (size_t)(end - mode))) {
+        *error_r = "only one option (tls=) may follow ';'";
+        return -1;
+    }
+    comma = memchr(mode, ',', (size_t)(end - mode));
+    modelen = comma ? (size_t)(comma - mode) : (size_t)(end - mode);
+    if (modelen == 9 && memcmp(mode, "immediate", 9) == 0) {
+        la->tls = LISTEN_TLS_IMMEDIATE;
+    } else if (modelen == 4 && memcmp(mode, "stls", 4) == 0) {
+        la->tls = LISTEN_TLS_STLS;
+    } else {
+        *error_r = modelen == 0 ? "tls= needs a mode: immediate or stls"
+                                : "unknown TLS mode: expected immediate or stls";
+        return -1;
+    }
+    if (!comma) {
+        *error_r = "tls= needs a certificate: tls=MODE,/path/cert.pem[,/path/key.pem]";
+        return -1;
+    }
+    cert = comma + 1;
+    comma = memchr(cert, ',', (size_t)(end - cert));
+    certlen = comma ? (size_t)(comma - cert) : (size_t)(end - cert);
+    if (check_path(cert, certlen,
+                   "tls= needs a certificate: tls=MODE,/path/cert.pem[,/path/key.pem]",
+                   "the certificate path must be absolute", error_r) < 0)
+        return -1;
+    if (comma) {
+        key = comma + 1;
+        if (memchr(key, ',', (size_t)(end - key))) {
+            *error_r = "too many fields in tls=: expected MODE,CERT[,KEY]";
+            return -1;
+        }
+        keylen = (size_t)(end - key);
+        if (check_path(key, keylen, "empty key path after ','",
+                       "the key path must be absolute", error_r) < 0)
+            return -1;
+    }
+    la->cert = xstrndup(cert, certlen);
+    la->key = key ? xstrndup(key, keylen) : xstrndup(cert, certlen);
+    return 0;
+}
+
+size_t listenaddr_addr_len(const char *word)
+{
+    return strcspn(word, ";");
+}
+
+int listenaddr_parse(const char *word, struct listen_addr *la,
+                     const char **error_r)
+{
+    size_t addrlen = listenaddr_addr_len(word);
+    char *addr;
+    int r;
+
+    memset(la, 0, sizeof *la);
+    la->tls = LISTEN_TLS_NONE;
+    /* The address is parsed from its own copy so that its scanners stop
+     * at the ';' without each knowing about it. */
+    addr = xstrndup(word, addrlen);
+    r = parse_address(addr, la, error_r);
+    free(addr);
+    if (r < 0)
+        goto fail;
+    if (word[addrlen] == ';' &&
+        parse_options(word + addrlen + 1, la, error_r) < 0)
+        goto fail;
+    if (!la->port)
+        la->port = xstrdup(la->tls == LISTEN_TLS_IMMEDIATE ? DEFAULT_TLS_PORT
+                                                           : DEFAULT_PORT);
+    return 0;
+fail:
+    listenaddr_free(la);
+    return -1;
 }
 
 void listenaddr_free(struct listen_addr *la)
@@ -272,5 +391,8 @@ void listenaddr_free(struct listen_addr *la)
     free(la->host);
     free(la->port);
     free(la->domain);
-    la->host = la->port = la->domain = NULL;
+    free(la->cert);
+    free(la->key);
+    la->host = la->port = la->domain = la->cert = la->key = NULL;
+    la->tls = LISTEN_TLS_NONE;
 }

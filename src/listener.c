@@ -22,8 +22,10 @@
 #include "listenaddr.h"
 #include "listener.h"
 #include "log.h"
+#include "onlogin.h"
 #include "privsep.h"
 #include "session.h"
+#include "tls.h"
 #include "xalloc.h"
 
 struct listener {
@@ -31,6 +33,15 @@ struct listener {
     char *word;             /* the listen-address word it came from */
     char *domain;           /* its (domain), or NULL */
     char *where;            /* text for logs: host:port */
+    enum listen_tls tls;    /* POP3S, STLS or neither */
+    struct tls_server *srv; /* its certificate; NULL without TLS */
+};
+
+/* The TLS contexts made while reading one configuration: one per distinct
+ * certificate and key, shared by the listeners that name them. */
+struct tls_set {
+    struct tls_server *srv[MAX_LISTENERS];
+    size_t n;
 };
 
 struct child {
@@ -87,30 +98,70 @@ static int listener_signals(void)
     return 0;
 }
 
-/* Open one socket for WORD; appends to listeners[]. 0 or -1 (logged). */
-static int listener_bind(const char *word, const char *where)
+static const char *tls_mode_text(enum listen_tls mode)
 {
-    struct listen_addr la;
+    switch (mode) {
+    case LISTEN_TLS_IMMEDIATE: return " (TLS from the start)";
+    case LISTEN_TLS_STLS: return " (STLS offered)";
+    default: return "";
+    }
+}
+
+/* The context for LA's certificate and key: one already made for this
+ * configuration, or a new one (recorded in SET). NULL after logging why,
+ * with WHERE (the directive's file:line) and WORD. */
+static struct tls_server *tls_for(const struct listen_addr *la,
+                                  const struct config *cfg,
+                                  struct tls_set *set, const char *where,
+                                  const char *word)
+{
+    struct tls_server *srv;
+    char *err = NULL;
+
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(tls_server_cert(set->srv[i]), la->cert) == 0 &&
+            strcmp(tls_server_key(set->srv[i]), la->key) == 0)
+            return set->srv[i];
+    srv = tls_server_new(cfg, la->cert, la->key, &err);
+    if (!srv) {
+        log_errx("%s: listen-address %s: %s", where, word, err);
+        free(err);
+        return NULL;
+    }
+    if (set->n < MAX_LISTENERS)
+        set->srv[set->n++] = srv;
+    else
+        tls_server_unref(&srv);     /* cannot happen: one per listener */
+    return srv;
+}
+
+static void tls_set_free(struct tls_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        tls_server_unref(&set->srv[i]);
+    set->n = 0;
+}
+
+/* Open the sockets for WORD (parsed as LA, with context SRV when it has
+ * TLS); appends to listeners[]. 0 or -1 (logged). */
+static int listener_bind(const char *word, const struct listen_addr *la,
+                         struct tls_server *srv, const char *where)
+{
     struct addrinfo hints, *res = NULL, *ai;
-    const char *err;
     int r, bound = 0;
 
-    if (listenaddr_parse(word, &la, &err) < 0) {
-        log_errx("%s: listen-address %s: %s", where, word, err);
-        return -1;
-    }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    r = getaddrinfo(la.host, la.port, &hints, &res);
+    r = getaddrinfo(la->host, la->port, &hints, &res);
     if (r != 0) {
         log_errx("%s: listen-address %s: %s", where, word, gai_strerror(r));
-        listenaddr_free(&la);
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
         char host[NI_MAXHOST], serv[NI_MAXSERV];
+        struct listener *l;
         int fd, one = 1;
 
         if (nlisteners == MAX_LISTENERS) {
@@ -134,20 +185,38 @@ static int listener_bind(const char *word, const char *where)
             continue;
         }
         set_cloexec_nonblock(fd);
-        listeners[nlisteners].fd = fd;
-        listeners[nlisteners].word = xstrdup(word);
-        listeners[nlisteners].domain = la.domain ? xstrdup(la.domain) : NULL;
-        listeners[nlisteners].where = ai->ai_family == AF_INET6
+        l = &listeners[nlisteners];
+        l->fd = fd;
+        l->word = xstrdup(word);
+        l->domain = la->domain ? xstrdup(la->domain) : NULL;
+        l->where = ai->ai_family == AF_INET6
             ? xasprintf("[%s]:%s", host, serv) : xasprintf("%s:%s", host, serv);
-        log_info("listening on %s%s%s%s", listeners[nlisteners].where,
-                 la.domain ? " (domain " : "", la.domain ? la.domain : "",
-                 la.domain ? ")" : "");
+        l->tls = srv ? la->tls : LISTEN_TLS_NONE;
+        l->srv = srv ? tls_server_ref(srv) : NULL;
+        log_info("listening on %s%s%s%s%s", l->where,
+                 la->domain ? " (domain " : "", la->domain ? la->domain : "",
+                 la->domain ? ")" : "", tls_mode_text(l->tls));
         nlisteners++;
         bound++;
     }
     freeaddrinfo(res);
-    listenaddr_free(&la);
     return bound > 0 ? 0 : -1;
+}
+
+/* Say so when passwords will be refused on a listener that cannot offer
+ * TLS (unless only loopback clients can reach it and they are exempt). */
+static void warn_no_tls(const struct config *cfg, const struct listen_addr *la,
+                        const char *where, const char *word)
+{
+    enum tls_auth_policy p = tls_auth_policy(cfg);
+    bool loopback = strncmp(la->host, "127.", 4) == 0 ||
+        strcmp(la->host, "::1") == 0 || strcmp(la->host, "localhost") == 0;
+
+    if (la->tls != LISTEN_TLS_NONE || p == TLS_AUTH_ANY ||
+        (p == TLS_AUTH_EXCEPT_LOOPBACK && loopback))
+        return;
+    log_warnx("%s: listen-address %s offers no TLS, and tls-required-for-auth "
+              "refuses passwords without it", where, word);
 }
 
 static void listener_free(struct listener *l)
@@ -156,12 +225,30 @@ static void listener_free(struct listener *l)
     free(l->word);
     free(l->domain);
     free(l->where);
+    tls_server_unref(&l->srv);
 }
 
-int listener_open(const struct config *cfg)
+/* Two words for the same socket: equal address parts (the TLS options may
+ * differ). */
+static bool same_address(const char *a, const char *b)
+{
+    size_t la = listenaddr_addr_len(a);
+
+    return la == listenaddr_addr_len(b) && memcmp(a, b, la) == 0;
+}
+
+/* Bind (at start, OLD == 0) or rebind (after a reload, OLD the number of
+ * listeners before it) every listen-address of CFG. A socket whose address
+ * is still listed stays open, with its TLS settings and certificate taken
+ * afresh from the files; when the new certificate or key cannot be used,
+ * it keeps the ones it had (logged with the directive's file:line). New
+ * addresses are opened; the caller closes those no longer listed (KEEP).
+ * Returns 0, or -1 when something could not be set up (logged). */
+static int listener_setup(const struct config *cfg, size_t old, bool *keep)
 {
     const char *spec = cfg_str(cfg, CFG_LISTEN_ADDRESS);
     char where[512], **words;
+    struct tls_set set = { .n = 0 };
     size_t n;
     int r = 0;
 
@@ -169,38 +256,71 @@ int listener_open(const struct config *cfg)
     if (!spec || !*spec)
         spec = default_listen;
     words = config_split_words(spec, &n);
-    for (size_t i = 0; i < n; i++)
-        if (listener_bind(words[i], where) < 0)
+    for (size_t i = 0; i < n; i++) {
+        struct tls_server *srv = NULL;
+        struct listen_addr la;
+        const char *err;
+        bool found = false;
+
+        if (listenaddr_parse(words[i], &la, &err) < 0) {
+            log_errx("%s: listen-address %s: %s", where, words[i], err);
             r = -1;
+            continue;
+        }
+        if (la.tls != LISTEN_TLS_NONE) {
+            srv = tls_for(&la, cfg, &set, where, words[i]);
+            if (!srv)
+                r = -1;
+        }
+        warn_no_tls(cfg, &la, where, words[i]);
+        for (size_t k = 0; k < old; k++) {
+            struct listener *l = &listeners[k];
+
+            if (!same_address(l->word, words[i]))
+                continue;
+            keep[k] = found = true;
+            if (la.tls != LISTEN_TLS_NONE && !srv) {
+                if (l->srv)
+                    log_errx("%s: listen-address %s: still serving %s on %s",
+                             where, words[i], tls_server_cert(l->srv), l->where);
+                continue;
+            }
+            free(l->word);
+            l->word = xstrdup(words[i]);
+            tls_server_unref(&l->srv);
+            l->srv = srv ? tls_server_ref(srv) : NULL;
+            l->tls = la.tls;
+        }
+        if (!found && (la.tls == LISTEN_TLS_NONE || srv) &&
+            listener_bind(words[i], &la, srv, where) < 0)
+            r = -1;
+        listenaddr_free(&la);
+    }
     config_free_words(words);
+    tls_set_free(&set);     /* the listeners hold their own references */
     return r;
 }
 
-/* Rebind after a reload: keep sockets whose word is unchanged, open new
+int listener_open(const struct config *cfg)
+{
+    char *err = NULL;
+
+    if (tls_check_config(cfg, &err) < 0) {
+        log_errx("%s", err);
+        free(err);
+        return -1;
+    }
+    return listener_setup(cfg, 0, NULL);
+}
+
+/* Rebind after a reload: keep sockets whose address is unchanged, open new
  * ones, close the ones no longer configured. Never drops a socket we keep. */
 static void listener_rebind(const struct config *cfg)
 {
-    const char *spec = cfg_str(cfg, CFG_LISTEN_ADDRESS);
-    char where[512], **words;
     bool keep[MAX_LISTENERS] = { false };
-    size_t n, old = nlisteners, j = 0;
+    size_t old = nlisteners, j = 0;
 
-    cfg_where(cfg, CFG_LISTEN_ADDRESS, where, sizeof where);
-    if (!spec || !*spec)
-        spec = default_listen;
-    words = config_split_words(spec, &n);
-    for (size_t i = 0; i < n; i++) {
-        bool found = false;
-
-        for (size_t k = 0; k < old; k++)
-            if (strcmp(listeners[k].word, words[i]) == 0) {
-                keep[k] = true;
-                found = true;
-            }
-        if (!found)
-            listener_bind(words[i], where);
-    }
-    config_free_words(words);
+    listener_setup(cfg, old, keep);
     for (size_t k = 0; k < nlisteners; k++) {
         if (k < old && !keep[k]) {
             log_info("no longer listening on %s", listeners[k].where);
@@ -306,6 +426,8 @@ static void accept_one(const struct listener *l, const struct config *cfg,
             close(listeners[i].fd);
         close(sigpipe_fds[0]);
         close(sigpipe_fds[1]);
+        tls_forget_passphrase();
+        tls_set_listener_offer(l->srv, l->tls);
         session_run(fd, l->domain, cfg, verbose);
         _exit(0);
     }
@@ -330,7 +452,8 @@ static void reload(struct config **cfg, const char *cfg_path)
     }
     for (size_t i = 0; i < ncfg->nwarnings; i++)
         log_warnx("%s", ncfg->warnings[i]);
-    if (geteuid() == 0 && privsep_configure(ncfg, &err) < 0) {
+    if (tls_check_config(ncfg, &err) < 0 || onlogin_check_config(ncfg, &err) < 0 ||
+        (geteuid() == 0 && privsep_configure(ncfg, &err) < 0)) {
         log_errx("reload failed, keeping the running configuration: %s", err);
         free(err);
         config_free(&ncfg);

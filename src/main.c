@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -14,10 +15,13 @@
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
+#include "listenaddr.h"
 #include "listener.h"
 #include "log.h"
 #include "mailbox.h"
+#include "onlogin.h"
 #include "privsep.h"
+#include "tls.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tpop3d.conf"
 
@@ -26,13 +30,14 @@ static void usage(FILE *f)
     fprintf(f,
 "tpop3d " PACKAGE_VERSION ": a small, fast, secure POP3 server\n"
 "\n"
-"usage: tpop3d [-h] [-f file] [-p pidfile] [-d] [-v] [-t]\n"
+"usage: tpop3d [-h] [-f file] [-p pidfile] [-d] [-v] [-t] [-P]\n"
 "  -h          print this help and the compiled-in drivers\n"
 "  -f file     configuration file (default " DEFAULT_CONFIG ")\n"
 "  -p pidfile  write the daemon's pid to this file\n"
 "  -d          stay in the foreground and log to standard error as well\n"
 "  -v          log the POP3 dialogue (never passwords or message bodies)\n"
-"  -t          check the configuration file and exit\n"
+"  -t          check the configuration file (and TLS certificates) and exit\n"
+"  -P          ask on the terminal for the pass phrase of the TLS keys\n"
 "\n"
 "Authentication drivers:\n");
     for (size_t i = 0; auth_drivers[i]; i++)
@@ -68,15 +73,96 @@ static void crypto_preload(void)
     }
 }
 
+/* -P: read the pass phrase of encrypted TLS keys from the terminal, with
+ * echo off. Returns 0, or -1 when there is no terminal or no answer. */
+static int ask_passphrase(void)
+{
+    char buf[1024];
+    struct termios old, quiet;
+    bool restore = false;
+    FILE *tty = fopen("/dev/tty", "r+");
+    size_t len;
+    int r = -1;
+
+    if (!tty) {
+        fprintf(stderr, "tpop3d: -P: no terminal to ask for the pass phrase on\n");
+        return -1;
+    }
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+    }
+    fputs("TLS key pass phrase: ", tty);
+    fflush(tty);
+    if (fgets(buf, sizeof buf, tty)) {
+        len = strcspn(buf, "\r\n");
+        buf[len] = '\0';
+        tls_set_passphrase(buf);
+        r = 0;
+    }
+    if (restore)
+        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputs("\n", tty);
+    explicit_bzero(buf, sizeof buf);
+    fclose(tty);
+    return r;
+}
+
+/* -t: every certificate and key of the listen-address directive loads,
+ * is valid now and belongs together; the TLS directives make sense. */
+static int check_tls(const struct config *cfg)
+{
+    const char *spec = cfg_str(cfg, CFG_LISTEN_ADDRESS);
+    char where[512], *error = NULL, **words;
+    size_t n;
+    int r = 0;
+
+    if (tls_check_config(cfg, &error) < 0) {
+        fprintf(stderr, "tpop3d: %s\n", error);
+        free(error);
+        return -1;
+    }
+    cfg_where(cfg, CFG_LISTEN_ADDRESS, where, sizeof where);
+    words = config_split_words(spec ? spec : "", &n);
+    for (size_t i = 0; i < n; i++) {
+        struct listen_addr la;
+        struct tls_server *srv;
+        const char *err;
+
+        if (listenaddr_parse(words[i], &la, &err) < 0) {
+            fprintf(stderr, "tpop3d: %s: listen-address %s: %s\n", where,
+                    words[i], err);
+            r = -1;
+            continue;
+        }
+        if (la.tls != LISTEN_TLS_NONE) {
+            srv = tls_server_new(cfg, la.cert, la.key, &error);
+            if (!srv) {
+                fprintf(stderr, "tpop3d: %s: listen-address %s: %s\n", where,
+                        words[i], error);
+                free(error);
+                error = NULL;
+                r = -1;
+            }
+            tls_server_unref(&srv);
+        }
+        listenaddr_free(&la);
+    }
+    config_free_words(words);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg_path = DEFAULT_CONFIG, *pidfile = NULL, *err;
     bool foreground = false, verbose = false, check_only = false;
+    bool ask_phrase = false;
     struct config *cfg;
     char *error = NULL;
     int opt, status;
 
-    while ((opt = getopt(argc, argv, "hf:p:dvt")) != -1) {
+    while ((opt = getopt(argc, argv, "hf:p:dvtP")) != -1) {
         switch (opt) {
         case 'h':
             usage(stdout);
@@ -95,6 +181,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             check_only = true;
+            break;
+        case 'P':
+            ask_phrase = true;
             break;
         default:
             usage(stderr);
@@ -117,16 +206,24 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->nwarnings; i++)
         fprintf(stderr, "tpop3d: warning: %s\n", cfg->warnings[i]);
+    if (ask_phrase && ask_passphrase() < 0) {
+        config_free(&cfg);
+        return 1;
+    }
 
     if (check_only) {
         /* Drivers check their own directives (users, groups, files). */
-        if (auth_init(cfg, &error) < 0) {
+        if (auth_init(cfg, &error) < 0 || onlogin_check_config(cfg, &error) < 0) {
             fprintf(stderr, "tpop3d: %s\n", error);
             free(error);
             config_free(&cfg);
             return 1;
         }
         auth_close();
+        if (check_tls(cfg) < 0) {
+            config_free(&cfg);
+            return 1;
+        }
         if (privsep_configure(cfg, &error) < 0) {
             fprintf(stderr, "tpop3d: %s\n", error);
             free(error);
@@ -152,7 +249,7 @@ int main(int argc, char **argv)
         free(error);
         return 1;
     }
-    if (auth_init(cfg, &error) < 0) {
+    if (onlogin_check_config(cfg, &error) < 0 || auth_init(cfg, &error) < 0) {
         log_errx("%s", error);
         free(error);
         return 1;

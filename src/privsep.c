@@ -350,6 +350,7 @@ static int msg_recv(struct privsep *ps, struct privsep_msg *m)
  * free of secrets (a mechanism list, a policy word; never a password, a
  * query or a key file). Ends with CFG__COUNT. */
 static const enum cfg_key prelogin_strings[] = {
+    CFG_TLS_REQUIRED_FOR_AUTH,      /* a policy word, read before login */
     CFG__COUNT,
 };
 
@@ -477,9 +478,13 @@ static enum privsep_end end_code(const char *reason)
         { "bad commands", PRIVSEP_END_BAD_COMMANDS },
         { "auth failures", PRIVSEP_END_AUTH_FAILURES },
         { "shutdown", PRIVSEP_END_SHUTDOWN },
+        { "SASL cancelled", PRIVSEP_END_SASL_CANCELLED },
     };
 
-    for (size_t i = 0; reason && i < sizeof map / sizeof map[0]; i++)
+    /* No reason: the TLS handshake failed, and that was logged already. */
+    if (!reason)
+        return PRIVSEP_END_HANDSHAKE;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].name, reason) == 0)
             return map[i].code;
     return PRIVSEP_END_ERROR;
@@ -489,7 +494,7 @@ static const char *end_name(unsigned code)
 {
     static const char *const names[PRIVSEP_END__COUNT] = {
         "QUIT", "drop", "timeout", "error", "bad commands", "auth failures",
-        "shutdown",
+        "shutdown", NULL, "SASL cancelled",
     };
 
     return code < PRIVSEP_END__COUNT ? names[code] : "error";

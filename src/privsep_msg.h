@@ -51,6 +51,10 @@ enum privsep_end {
     PRIVSEP_END_BAD_COMMANDS,
     PRIVSEP_END_AUTH_FAILURES,
     PRIVSEP_END_SHUTDOWN,
+    PRIVSEP_END_HANDSHAKE,      /* no session end line: the TLS handshake
+                                   failed and was logged by the sender */
+    PRIVSEP_END_SASL_CANCELLED, /* the client refused the SCRAM server
+                                   signature after RESULT OK */
     PRIVSEP_END__COUNT,
 };
 

@@ -20,6 +20,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "subst.h"
+#include "tls.h"
 #include "xalloc.h"
 
 /* Used when the config names no mailbox location (passwd users). */
@@ -96,6 +97,14 @@ static void log_command(const struct session *s, const struct pop3_cmd *cmd,
 
     if (strcmp(cmd->verb, "PASS") == 0) {
         log_info("client: PASS (hidden)");
+        return;
+    }
+    if (strcmp(cmd->verb, "AUTH") == 0 && cmd->argc >= 2) {
+        /* An initial response is a credential (PLAIN carries the
+         * password in base64). */
+        log_info("client: AUTH %s (response hidden)",
+                 log_sanitize(clean, sizeof clean, cmd->argv[0],
+                              strlen(cmd->argv[0])));
         return;
     }
     if (strcmp(cmd->verb, "APOP") == 0 && cmd->argc >= 1) {
@@ -218,10 +227,27 @@ char *session_choose_mailbox(const struct config *cfg,
     };
     const char *locations = cfg_str(cfg, CFG_MAILBOX);
     char **words, *fallback = NULL, *chosen = NULL;
+    char *folded[3] = { NULL, NULL, NULL };
     size_t n;
 
     if (a->mailbox)
         return xstrdup(a->mailbox);
+    if (cfg_bool(cfg, CFG_LOWERCASE_MAILBOX)) {
+        /* lowercase-mailbox: "Bob" and "bob" reach one mailbox even when
+         * the drivers keep case. ASCII only, as lowercase-user, so that
+         * the path never depends on the locale. */
+        const char **vals[3] = { &vars.user, &vars.local_part, &vars.domain };
+
+        for (size_t v = 0; v < 3; v++) {
+            if (!*vals[v])
+                continue;
+            folded[v] = xstrdup(*vals[v]);
+            for (char *c = folded[v]; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            *vals[v] = folded[v];
+        }
+    }
     if (!locations || !*locations)
         locations = DEFAULT_MAILBOX;
     words = config_split_words(locations, &n);
@@ -258,6 +284,8 @@ char *session_choose_mailbox(const struct config *cfg,
         free(dir);
     }
     config_free_words(words);
+    for (size_t v = 0; v < 3; v++)
+        free(folded[v]);
     if (chosen) {
         free(fallback);
         return chosen;
@@ -328,7 +356,8 @@ enum pop3_outcome session_login_finish(struct session *s)
     }
     /* Still root: relay grants and bulletin records belong to root. */
     conn_flush(&s->conn);
-    onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost);
+    onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost,
+                s->conn.fd);
     if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
         log_errx("user %s: %s", s->auth.user, err);
         session_reply(s, "SYS/TEMP", "server error, try again later");
@@ -421,7 +450,9 @@ void session_run(int fd, const char *domain, const struct config *cfg,
 {
     struct session s;
     enum privsep_role role;
-    char clean[160];
+    char clean[160], tlsinfo[256];
+    enum listen_tls tls_mode;
+    bool immediate;
 
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
@@ -438,12 +469,22 @@ void session_run(int fd, const char *domain, const struct config *cfg,
         close(fd);
         return;
     }
-    log_info("connection from %s port %u", s.conn.clienthost, s.conn.clientport);
+    s.conn.tls_server = tls_listener_offer(&tls_mode);
+    s.conn.stls_offered = s.conn.tls_server && tls_mode == LISTEN_TLS_STLS;
+    immediate = s.conn.tls_server && tls_mode == LISTEN_TLS_IMMEDIATE;
+    if (!immediate)
+        log_info("connection from %s port %u", s.conn.clienthost,
+                 s.conn.clientport);
 
-    if (auth_can_apop())
+    /* No APOP timestamp where no password may be given yet: clients use
+     * APOP whenever the greeting offers it. Under POP3S the greeting is
+     * encrypted; the timestamp is made here, before the split, so that it
+     * is the monitor's own. */
+    if (auth_can_apop() && (immediate || pop3_plaintext_auth_allowed(&s)))
         make_timestamp(&s);
-    /* Before a login the client speaks to an unprivileged process; this
-     * one continues only once it has logged in (privsep.h). */
+    /* Before a login the client speaks to an unprivileged process, which
+     * also does the TLS handshake; this one continues only once it has
+     * logged in (privsep.h). */
     role = privsep_start(&s);
     if (role == PRIVSEP_LOGGED_IN) {
         enum pop3_outcome outcome = session_login_finish(&s);
@@ -455,7 +496,33 @@ void session_run(int fd, const char *domain, const struct config *cfg,
             s.end_reason = s.conn.timed_out ? "timeout" : "drop";
             session_set_state(&s, STATE_DONE);
         }
-    } else if (role != PRIVSEP_ENDED) {
+    } else if (role == PRIVSEP_ENDED) {
+        /* A failed handshake was logged in one line by the pre-login
+         * process. */
+        if (!s.end_reason)
+            goto out;
+    } else {
+        if (immediate) {
+            int ms = (int)(cfg_seconds(cfg, CFG_TLS_HANDSHAKE_TIMEOUT) * 1000);
+
+            /* POP3S (RFC 8314): the greeting is the first thing sent
+             * under TLS. A client that stalls or sends no ClientHello is
+             * gone within the handshake timeout, with this one line. */
+            if (tls_start(&s.conn, s.conn.tls_server, ms, tlsinfo,
+                          sizeof tlsinfo) < 0) {
+                log_info("connection from %s port %u: %s", s.conn.clienthost,
+                         s.conn.clientport, tlsinfo);
+                if (privsep_prelogin(&s)) {
+                    conn_close(&s.conn);
+                    s.end_reason = NULL;
+                    privsep_prelogin_end(&s);
+                }
+                goto out;
+            }
+            log_info("connection from %s port %u, %s", s.conn.clienthost,
+                     s.conn.clientport,
+                     tls_describe(&s.conn, tlsinfo, sizeof tlsinfo));
+        }
         if (s.timestamp[0])
             conn_printf(&s.conn, "+OK tpop3d ready %s\r\n", s.timestamp);
         else
@@ -477,6 +544,7 @@ void session_run(int fd, const char *domain, const struct config *cfg,
              s.conn.clienthost, s.retrieved_msgs,
              (unsigned long long)s.retrieved_bytes, s.deleted_msgs,
              elapsed(&s.started), s.end_reason);
+out:
     conn_close(&s.conn);
     privsep_finish(&s);
     auth_close();       /* say goodbye to databases the drivers opened */

@@ -14,8 +14,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct listen_addr la;
     const char *err;
 
-    if (listenaddr_parse(word, &la, &err) == 0)
+    if (listenaddr_parse(word, &la, &err) == 0) {
+        /* What the listener relies on: a host and a port always, and with
+         * TLS two absolute paths, all within the word's address part or
+         * its options. */
+        if (!la.host || !la.port ||
+            (la.tls != LISTEN_TLS_NONE &&
+             (!la.cert || !la.key || la.cert[0] != '/' || la.key[0] != '/')) ||
+            (la.tls == LISTEN_TLS_NONE && (la.cert || la.key)) ||
+            listenaddr_addr_len(word) > strlen(word))
+            abort();
         listenaddr_free(&la);
+    }
     free(word);
     return 0;
 }

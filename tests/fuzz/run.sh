@@ -21,7 +21,8 @@ make -s libtpop3d.a >/dev/null
 # The libraries configure found for the drivers built into libtpop3d.a.
 libs=$(sed -n 's/^\(LIBS\|CRYPTO_LIBS\|GDBM_LIBS\|MYSQL_LIBS\|PAM_LIBS\) = //p' Makefile | tr '\n' ' ')
 
-targets=(command config subst listenaddr username mboxindex journal privsep_msg)
+targets=(command config subst listenaddr username mboxindex journal bulletin_message
+         bulletin_record privsep_msg)
 failed=0
 for t in "${targets[@]}"; do
     [ -f "$src/tests/fuzz/fuzz_$t.c" ] || continue

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_conn.c: the bounded line reader and the buffered writer. */
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -192,6 +194,70 @@ START_TEST(test_write_to_closed_peer)
 }
 END_TEST
 
+START_TEST(test_discard_input)
+{
+    struct conn c;
+    char *line;
+    size_t len;
+
+    setup_conn(&c, 1000);
+    send_all("STLS\r\nCAPA\r\nUSER x", 19);
+    ck_assert_int_eq(conn_read_line(&c, 100, &line, &len), CONN_LINE_OK);
+    ck_assert_str_eq(line, "STLS");
+    ck_assert(conn_line_pending(&c));
+    conn_discard_input(&c);
+    ck_assert(!conn_line_pending(&c));
+    send_all("NOOP\r\n", 6);
+    ck_assert_int_eq(conn_read_line(&c, 100, &line, &len), CONN_LINE_OK);
+    ck_assert_str_eq(line, "NOOP");
+    close(peer);
+    conn_close(&c);
+}
+END_TEST
+
+static bool loopback4(const char *addr)
+{
+    struct conn c;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&c.client_sa;
+
+    memset(&c, 0, sizeof c);
+    sin->sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+    return conn_client_is_loopback(&c);
+}
+
+static bool loopback6(const char *addr)
+{
+    struct conn c;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c.client_sa;
+
+    memset(&c, 0, sizeof c);
+    sin6->sin6_family = AF_INET6;
+    ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6->sin6_addr), 1);
+    return conn_client_is_loopback(&c);
+}
+
+START_TEST(test_loopback)
+{
+    struct conn c;
+
+    ck_assert(loopback4("127.0.0.1"));
+    ck_assert(loopback4("127.255.0.9"));
+    ck_assert(!loopback4("128.0.0.1"));
+    ck_assert(!loopback4("10.0.0.1"));
+    ck_assert(!loopback4("0.0.0.0"));
+    ck_assert(loopback6("::1"));
+    ck_assert(loopback6("::ffff:127.0.0.2"));
+    ck_assert(!loopback6("::ffff:192.0.2.1"));
+    ck_assert(!loopback6("::2"));
+    ck_assert(!loopback6("fe80::1"));
+    ck_assert(!loopback6("::"));
+    memset(&c, 0, sizeof c);
+    c.client_sa.ss_family = AF_UNIX;
+    ck_assert(!conn_client_is_loopback(&c));
+}
+END_TEST
+
 Suite *suite_conn(void)
 {
     Suite *s = suite_create("conn");
@@ -204,6 +270,8 @@ Suite *suite_conn(void)
     tcase_add_test(tc, test_nul_and_timeout);
     tcase_add_test(tc, test_writer);
     tcase_add_test(tc, test_write_to_closed_peer);
+    tcase_add_test(tc, test_discard_input);
+    tcase_add_test(tc, test_loopback);
     suite_add_tcase(s, tc);
     return s;
 }

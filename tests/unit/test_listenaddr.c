@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_listenaddr.c: the listen-address word parser, good forms and junk. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "listenaddr.h"
@@ -58,8 +59,27 @@ static const struct {
     { "2001:db8::1:110", "IPv6 addresses must be written in brackets, as [::1]:110" },
     { "*", "'*' is not an address: use 0.0.0.0 or [::]" },
     { "*:110", "'*' is not an address: use 0.0.0.0 or [::]" },
-    { "0.0.0.0:995;tls=immediate", "options after ';' are not supported" },
-    { "0.0.0.0;tls=stls", "options after ';' are not supported" },
+    { "0.0.0.0:995;tls=immediate", "tls= needs a certificate: tls=MODE,/path/cert.pem[,/path/key.pem]" },
+    { "0.0.0.0;tls=stls", "tls= needs a certificate: tls=MODE,/path/cert.pem[,/path/key.pem]" },
+    { "0.0.0.0;tls=stls,", "tls= needs a certificate: tls=MODE,/path/cert.pem[,/path/key.pem]" },
+    { "0.0.0.0;", "empty option after ';'" },
+    { "0.0.0.0;ssl=immediate,/c.pem", "unknown option after ';': expected tls=immediate or tls=stls" },
+    { "0.0.0.0;TLS=stls,/c.pem", "unknown option after ';': expected tls=immediate or tls=stls" },
+    { "0.0.0.0;tls=,/c.pem", "tls= needs a mode: immediate or stls" },
+    { "0.0.0.0;tls=starttls,/c.pem", "unknown TLS mode: expected immediate or stls" },
+    { "0.0.0.0;tls=Immediate,/c.pem", "unknown TLS mode: expected immediate or stls" },
+    { "0.0.0.0;tls=stls,c.pem", "the certificate path must be absolute" },
+    { "0.0.0.0;tls=stls,/c.pem,k.pem", "the key path must be absolute" },
+    { "0.0.0.0;tls=stls,/c.pem,", "empty key path after ','" },
+    { "0.0.0.0;tls=stls,/c.pem,/k.pem,/x", "too many fields in tls=: expected MODE,CERT[,KEY]" },
+    { "0.0.0.0;tls=stls,/c.pem;tls=immediate,/c.pem", "only one option (tls=) may follow ';'" },
+    { "0.0.0.0;tls=stls,/c\x01.pem", "invalid character in certificate or key path" },
+    /* The address is checked first, and the ';' ends it. */
+    { "[::1;tls=stls,/c.pem", "unterminated '[' in IPv6 address" },
+    { "host(dom;tls=stls,/c.pem)", "unterminated '(' in domain" },
+    { "::1;tls=immediate,/c.pem", "IPv6 addresses must be written in brackets, as [::1]:110" },
+    { "host:;tls=immediate,/c.pem", "missing port after ':'" },
+    { ";tls=immediate,/c.pem", "empty address" },
     { "[::1]x", "expected ':' or '(' after ']'" },
     { "[::1]110", "expected ':' or '(' after ']'" },
     { "[]", "empty IPv6 address in []" },
@@ -121,6 +141,88 @@ START_TEST(test_bad)
 }
 END_TEST
 
+static const struct {
+    const char *word, *host, *port, *domain, *cert, *key;
+    enum listen_tls tls;
+} good_tls[] = {
+    { "0.0.0.0;tls=immediate,/etc/ssl/pop.pem", "0.0.0.0", "995", NULL,
+      "/etc/ssl/pop.pem", "/etc/ssl/pop.pem", LISTEN_TLS_IMMEDIATE },
+    { "0.0.0.0;tls=stls,/etc/ssl/pop.pem", "0.0.0.0", "110", NULL,
+      "/etc/ssl/pop.pem", "/etc/ssl/pop.pem", LISTEN_TLS_STLS },
+    { "127.0.0.1:1995;tls=immediate,/c.pem,/k.pem", "127.0.0.1", "1995", NULL,
+      "/c.pem", "/k.pem", LISTEN_TLS_IMMEDIATE },
+    { "[::1];tls=immediate,/c.pem", "::1", "995", NULL, "/c.pem", "/c.pem",
+      LISTEN_TLS_IMMEDIATE },
+    { "[::]:110(example.com);tls=stls,/c.pem,/k.pem", "::", "110",
+      "example.com", "/c.pem", "/k.pem", LISTEN_TLS_STLS },
+    { "[fe80::1%eth0](ex.org);tls=immediate,/a,/b", "fe80::1%eth0", "995",
+      "ex.org", "/a", "/b", LISTEN_TLS_IMMEDIATE },
+    { "mail.example.com:pop3s(example.com);tls=immediate,/c:1.pem,/k(1).pem",
+      "mail.example.com", "pop3s", "example.com", "/c:1.pem", "/k(1).pem",
+      LISTEN_TLS_IMMEDIATE },
+    { "[2001:db8::1]:995;tls=immediate,/etc/tpop3d/[x].pem", "2001:db8::1",
+      "995", NULL, "/etc/tpop3d/[x].pem", "/etc/tpop3d/[x].pem",
+      LISTEN_TLS_IMMEDIATE },
+};
+
+START_TEST(test_good_tls)
+{
+    struct listen_addr la;
+    const char *err = NULL;
+    const char *w = good_tls[_i].word;
+
+    ck_assert_msg(listenaddr_parse(w, &la, &err) == 0, "%s: %s", w, err);
+    ck_assert_str_eq(la.host, good_tls[_i].host);
+    ck_assert_str_eq(la.port, good_tls[_i].port);
+    if (good_tls[_i].domain)
+        ck_assert_pstr_eq(la.domain, good_tls[_i].domain);
+    else
+        ck_assert_ptr_null(la.domain);
+    ck_assert_int_eq(la.tls, good_tls[_i].tls);
+    ck_assert_pstr_eq(la.cert, good_tls[_i].cert);
+    ck_assert_pstr_eq(la.key, good_tls[_i].key);
+    ck_assert_uint_eq(listenaddr_addr_len(w), (size_t)(strchr(w, ';') - w));
+    listenaddr_free(&la);
+    ck_assert_ptr_null(la.cert);
+    ck_assert_ptr_null(la.key);
+    ck_assert_int_eq(la.tls, LISTEN_TLS_NONE);
+}
+END_TEST
+
+/* Plain words keep their old meaning: no TLS, no paths. */
+START_TEST(test_plain_has_no_tls)
+{
+    struct listen_addr la;
+    const char *err = NULL;
+
+    ck_assert_int_eq(listenaddr_parse("[::1]:995(example.com)", &la, &err), 0);
+    ck_assert_int_eq(la.tls, LISTEN_TLS_NONE);
+    ck_assert_ptr_null(la.cert);
+    ck_assert_ptr_null(la.key);
+    ck_assert_str_eq(la.port, "995");
+    ck_assert_uint_eq(listenaddr_addr_len("[::1]:995(example.com)"), 22);
+    listenaddr_free(&la);
+}
+END_TEST
+
+START_TEST(test_long_path)
+{
+    char word[LISTENADDR_MAX_PATH + 64];
+    struct listen_addr la;
+    const char *err = NULL;
+    size_t n = (size_t)snprintf(word, sizeof word, "0.0.0.0;tls=stls,/");
+
+    memset(word + n, 'a', LISTENADDR_MAX_PATH);
+    word[n + LISTENADDR_MAX_PATH - 1] = '\0';     /* a path of LISTENADDR_MAX_PATH bytes */
+    ck_assert_int_eq(listenaddr_parse(word, &la, &err), -1);
+    ck_assert_str_eq(err, "certificate or key path too long");
+    word[n + LISTENADDR_MAX_PATH - 2] = '\0';     /* one less fits */
+    ck_assert_int_eq(listenaddr_parse(word, &la, &err), 0);
+    ck_assert_uint_eq(strlen(la.cert), LISTENADDR_MAX_PATH - 1);
+    listenaddr_free(&la);
+}
+END_TEST
+
 START_TEST(test_long_host)
 {
     char host[300];
@@ -146,6 +248,10 @@ Suite *suite_listenaddr(void)
     tcase_add_loop_test(tc, test_good, 0, (int)(sizeof good / sizeof good[0]));
     tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_long_host);
+    tcase_add_loop_test(tc, test_good_tls, 0,
+                        (int)(sizeof good_tls / sizeof good_tls[0]));
+    tcase_add_test(tc, test_plain_has_no_tls);
+    tcase_add_test(tc, test_long_path);
     suite_add_tcase(s, tc);
     return s;
 }

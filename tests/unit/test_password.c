@@ -183,6 +183,100 @@ START_TEST(test_md5)
 }
 END_TEST
 
+/* Decode S (a C string) with base64_decode; -1 or the length. */
+static long b64(const char *s, unsigned char *out, size_t max, bool lenient)
+{
+    return base64_decode(s, strlen(s), out, max, lenient);
+}
+
+START_TEST(test_base64_both)
+{
+    unsigned char out[16];
+
+    for (int lenient = 0; lenient <= 1; lenient++) {
+        ck_assert_int_eq(b64("", out, sizeof out, lenient), 0);
+        ck_assert_int_eq(b64("YQ==", out, sizeof out, lenient), 1);
+        ck_assert_mem_eq(out, "a", 1);
+        ck_assert_int_eq(b64("YWI=", out, sizeof out, lenient), 2);
+        ck_assert_mem_eq(out, "ab", 2);
+        ck_assert_int_eq(b64("+/+/", out, sizeof out, lenient), 3);
+        ck_assert_mem_eq(out, "\xfb\xff\xbf", 3);
+        /* Exactly MAX octets fit, and nothing is written past them. */
+        memset(out, 'x', sizeof out);
+        ck_assert_int_eq(b64("YWJj", out, 3, lenient), 3);
+        ck_assert_uint_eq(out[3], 'x');
+        ck_assert_int_eq(b64("YWJj", out, 2, lenient), -1);
+        ck_assert_int_eq(b64("YWJjZA==", out, 3, lenient), -1);
+        ck_assert_int_eq(b64("YWJjZA", out, 3, lenient), -1);
+        /* Refused either way. */
+        ck_assert_int_eq(b64("YQ=", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("Y===", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YQ==YQ==", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YR==", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YWJj\n", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("YW-j", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(b64("Y", out, sizeof out, lenient), -1);
+        ck_assert_int_eq(base64_decode("YW\0j", 4, out, sizeof out, lenient),
+                         -1);
+    }
+}
+END_TEST
+
+START_TEST(test_base64_padding)
+{
+    unsigned char out[16];
+
+    /* Stored digests are written without padding by some tools. */
+    ck_assert_int_eq(b64("YQ", out, sizeof out, true), 1);
+    ck_assert_mem_eq(out, "a", 1);
+    ck_assert_int_eq(b64("YWI", out, sizeof out, true), 2);
+    ck_assert_mem_eq(out, "ab", 2);
+    ck_assert_int_eq(b64("YWJjZA", out, sizeof out, true), 4);
+    ck_assert_mem_eq(out, "abcd", 4);
+    /* SASL requires it. */
+    ck_assert_int_eq(b64("YQ", out, sizeof out, false), -1);
+    ck_assert_int_eq(b64("YWI", out, sizeof out, false), -1);
+    ck_assert_int_eq(b64("YWJjZA", out, sizeof out, false), -1);
+    /* Unused bits must be zero without padding too. */
+    ck_assert_int_eq(b64("YR", out, sizeof out, true), -1);
+    ck_assert_int_eq(b64("YWJ", out, sizeof out, true), -1);
+}
+END_TEST
+
+/* Every string of up to 6 characters from a small set: the strict reading
+ * is the lenient one restricted to whole quanta, with the same octets. */
+START_TEST(test_base64_modes_agree)
+{
+    static const char set[] = "AQYg/=-";
+    const size_t nset = sizeof set - 1;
+    char s[7];
+
+    for (size_t len = 0; len <= 6; len++) {
+        size_t total = 1;
+
+        for (size_t i = 0; i < len; i++)
+            total *= nset;
+        for (size_t k = 0; k < total; k++) {
+            unsigned char a[8], b[8];
+            long la, lb;
+
+            for (size_t i = 0, r = k; i < len; i++, r /= nset)
+                s[i] = set[r % nset];
+            s[len] = '\0';
+            la = b64(s, a, sizeof a, false);
+            lb = b64(s, b, sizeof b, true);
+            if (len % 4 != 0) {
+                ck_assert_msg(la == -1, "strict accepted '%s'", s);
+                continue;
+            }
+            ck_assert_msg(la == lb, "'%s': %ld vs %ld", s, la, lb);
+            if (la > 0)
+                ck_assert_mem_eq(a, b, (size_t)la);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_md5_malformed)
 {
     ck_assert_int_eq(verify("secretm", "{md5}b52328d7451bfeace80c4b8c338106f"),
@@ -348,6 +442,104 @@ START_TEST(test_apop_rfc1939)
     ck_assert(!apop_verify(RFC_TS, "tanstaaf",
                            "x4c9334bac560ecc979e58001b3e22fb"));
     ck_assert(!apop_verify(RFC_TS, "tanstaaf", ""));
+}
+END_TEST
+
+/* LEN octets from the hex digits of S. */
+static void unhex(const char *s, unsigned char *out, size_t len)
+{
+    ck_assert_uint_eq(strlen(s), 2 * len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned v;
+        char pair[3] = { s[2 * i], s[2 * i + 1], 0 };
+        char *end;
+
+        v = (unsigned)strtoul(pair, &end, 16);
+        ck_assert(*end == 0);
+        out[i] = (unsigned char)v;
+    }
+}
+
+/* RFC 2195 section 2. */
+#define CRAM_CHALLENGE "<1896.697170952@postoffice.reston.mci.net>"
+
+START_TEST(test_cram_md5_rfc2195)
+{
+    ck_assert(cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaaf",
+                              "b913a602c7eda7a495b4e6e7334d3890"));
+    ck_assert(cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaaf",
+                              "B913A602C7EDA7A495B4E6E7334D3890"));
+    ck_assert(!cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaafx",
+                               "b913a602c7eda7a495b4e6e7334d3890"));
+    ck_assert(!cram_md5_verify("<1896.697170953@postoffice.reston.mci.net>",
+                               "tanstaaftanstaaf",
+                               "b913a602c7eda7a495b4e6e7334d3890"));
+    ck_assert(!cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaaf",
+                               "b913a602c7eda7a495b4e6e7334d3891"));
+    ck_assert(!cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaaf",
+                               "b913a602c7eda7a495b4e6e7334d389"));
+    ck_assert(!cram_md5_verify(CRAM_CHALLENGE, "tanstaaftanstaaf", ""));
+    /* Not APOP's digest of the same values. */
+    ck_assert(!apop_verify(CRAM_CHALLENGE, "tanstaaftanstaaf",
+                           "b913a602c7eda7a495b4e6e7334d3890"));
+}
+END_TEST
+
+/* RFC 7677 section 3: user "user", password "pencil". */
+#define RFC7677_AUTH_MESSAGE "n=user,r=rOprNGfwEbeRWgbNEkqO," \
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0," \
+    "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096," \
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+/* base64 W22ZaJ0SNY7soEsUEjb6gQ==, dHzbZapW..., 6rriTRBi... in hex. */
+#define RFC7677_SALT "5b6d99689d12358eeca04b141236fa81"
+#define RFC7677_PROOF \
+    "747cdb65aa56224e2352137e52d7bdcad6a0f738df30782caa69a2cfb0277554"
+#define RFC7677_SIGNATURE \
+    "eabae24d1062db75a9451ff0b6ea7e98c8546549ff741e672d3251b2397de46e"
+
+START_TEST(test_scram_rfc7677)
+{
+    unsigned char salt[16], proof[SCRAM_SHA256_LEN], want[SCRAM_SHA256_LEN],
+        sig[SCRAM_SHA256_LEN];
+    const char *am = RFC7677_AUTH_MESSAGE;
+    size_t amlen = strlen(am);
+
+    unhex(RFC7677_SALT, salt, sizeof salt);
+    unhex(RFC7677_PROOF, proof, sizeof proof);
+    unhex(RFC7677_SIGNATURE, want, sizeof want);
+    memset(sig, 0, sizeof sig);
+    ck_assert(scram_sha256_verify("pencil", salt, sizeof salt, 4096, am, amlen,
+                                  proof, sig));
+    ck_assert_mem_eq(sig, want, sizeof want);
+
+    /* Anything else is refused, and the signature is left alone. */
+    memset(sig, 0, sizeof sig);
+    ck_assert(!scram_sha256_verify("pencil2", salt, sizeof salt, 4096, am,
+                                   amlen, proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt, 4097, am,
+                                   amlen, proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt - 1, 4096, am,
+                                   amlen, proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt, 4096, am,
+                                   amlen - 1, proof, sig));
+    proof[31] ^= 1;
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt, 4096, am,
+                                   amlen, proof, sig));
+    proof[31] ^= 1;
+    for (size_t i = 0; i < sizeof sig; i++)
+        ck_assert_uint_eq(sig[i], 0);
+
+    /* Parameters out of range are refused before any work. */
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt,
+                                   SCRAM_MIN_ITERATIONS - 1, am, amlen,
+                                   proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, sizeof salt,
+                                   SCRAM_MAX_ITERATIONS + 1, am, amlen,
+                                   proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, 0, 4096, am, amlen,
+                                   proof, sig));
+    ck_assert(!scram_sha256_verify("pencil", salt, SCRAM_MAX_SALT + 1, 4096,
+                                   am, amlen, proof, sig));
 }
 END_TEST
 
@@ -690,6 +882,105 @@ START_TEST(test_ff_apop)
 }
 END_TEST
 
+/* carol's secret is tanstaaf; values from Python's hmac and hashlib. */
+#define CAROL_CRAM "c02dd90e04576e500bb447ed7476be15"
+#define CAROL_AUTH_MESSAGE "n=carol@example.com,r=abc,r=abcdef," \
+    "s=MDEyMzQ1Njc4OWFiY2RlZg==,i=4096,c=biws,r=abcdef"
+#define CAROL_PROOF \
+    "6d3bc7c01eca9169801a927de3d725ad14dc8774f83048b7c4664850e56796c7"
+#define CAROL_SIGNATURE \
+    "9d6f5868a89027cb0a0f747e0f710e78465d48573e6a91154ed0a4b1bb2d4b53"
+
+static enum auth_status ff_cram(const struct config *cfg, const char *login,
+                                const char *digest, struct auth_result *res)
+{
+    const struct auth_attempt att = {
+        .method = AUTH_METHOD_CRAM_MD5,
+        .login = login,
+        .timestamp = RFC_TS,
+        .digest = digest,
+        .clienthost = "192.0.2.1",
+        .serverhost = "192.0.2.2",
+    };
+
+    return auth_authenticate(cfg, &att, res);
+}
+
+static enum auth_status ff_scram(const struct config *cfg, const char *login,
+                                 const unsigned char *proof,
+                                 unsigned char *sig, struct auth_result *res)
+{
+    const struct auth_scram sc = {
+        .salt = (const unsigned char *)"0123456789abcdef",
+        .salt_len = 16,
+        .iterations = 4096,
+        .auth_message = CAROL_AUTH_MESSAGE,
+        .auth_message_len = strlen(CAROL_AUTH_MESSAGE),
+        .client_proof = proof,
+        .server_signature = sig,
+    };
+    const struct auth_attempt att = {
+        .method = AUTH_METHOD_SCRAM_SHA256,
+        .login = login,
+        .scram = &sc,
+        .clienthost = "192.0.2.1",
+        .serverhost = "192.0.2.2",
+    };
+
+    return auth_authenticate(cfg, &att, res);
+}
+
+/* CRAM-MD5 and SCRAM reach the driver's secret through the authswitch. */
+START_TEST(test_ff_challenge)
+{
+    struct config *cfg = ff_start("");
+    struct auth_result res;
+    unsigned char proof[SCRAM_SHA256_LEN], want[SCRAM_SHA256_LEN],
+        sig[SCRAM_SHA256_LEN];
+
+    ck_assert(auth_can_verify(AUTH_METHOD_PASS));
+    ck_assert(auth_can_verify(AUTH_METHOD_APOP));
+    ck_assert(auth_can_verify(AUTH_METHOD_CRAM_MD5));
+    ck_assert(auth_can_verify(AUTH_METHOD_SCRAM_SHA256));
+
+    ck_assert_int_eq(ff_cram(cfg, "carol@example.com", CAROL_CRAM, &res),
+                     AUTH_OK);
+    ck_assert_str_eq(res.user, "carol@example.com");
+    ck_assert_str_eq(res.driver, "flatfile");
+    auth_result_free(&res);
+    /* The APOP digest of the same challenge is no CRAM-MD5 digest. */
+    ck_assert_int_eq(ff_cram(cfg, "carol@example.com",
+                             "c4c9334bac560ecc979e58001b3e22fb", &res),
+                     AUTH_NO);
+    /* Hashed entries and unknown users fail; so does a missing digest. */
+    ck_assert_int_eq(ff_cram(cfg, "alice@example.com", CAROL_CRAM, &res),
+                     AUTH_NO);
+    ck_assert_int_eq(ff_cram(cfg, "nobody@example.com", CAROL_CRAM, &res),
+                     AUTH_NO);
+    ck_assert_int_eq(ff_cram(cfg, "carol@example.com", NULL, &res), AUTH_NO);
+
+    unhex(CAROL_PROOF, proof, sizeof proof);
+    unhex(CAROL_SIGNATURE, want, sizeof want);
+    memset(sig, 0, sizeof sig);
+    ck_assert_int_eq(ff_scram(cfg, "carol@example.com", proof, sig, &res),
+                     AUTH_OK);
+    ck_assert_str_eq(res.user, "carol@example.com");
+    ck_assert_mem_eq(sig, want, sizeof want);
+    auth_result_free(&res);
+    proof[0] ^= 0x80;
+    ck_assert_int_eq(ff_scram(cfg, "carol@example.com", proof, sig, &res),
+                     AUTH_NO);
+    proof[0] ^= 0x80;
+    ck_assert_int_eq(ff_scram(cfg, "bob@example.com", proof, sig, &res),
+                     AUTH_NO);
+    ck_assert_int_eq(ff_scram(cfg, "alice@example.com", proof, sig, &res),
+                     AUTH_NO);
+    ck_assert_int_eq(ff_scram(cfg, "nobody@example.com", proof, sig, &res),
+                     AUTH_NO);
+    config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_ff_single_file)
 {
     struct config *cfg = ff_config("auth-flatfile-enable: yes\n"
@@ -764,6 +1055,9 @@ Suite *suite_password(void)
     tcase_add_test(tc, test_plain);
     tcase_add_test(tc, test_md5);
     tcase_add_test(tc, test_md5_malformed);
+    tcase_add_test(tc, test_base64_both);
+    tcase_add_test(tc, test_base64_padding);
+    tcase_add_test(tc, test_base64_modes_agree);
     tcase_add_test(tc, test_sha);
     tcase_add_test(tc, test_ssha);
     tcase_add_test(tc, test_mysql);
@@ -775,6 +1069,8 @@ Suite *suite_password(void)
     tc = tcase_create("apop");
     tcase_add_test(tc, test_apop_secret);
     tcase_add_test(tc, test_apop_rfc1939);
+    tcase_add_test(tc, test_cram_md5_rfc2195);
+    tcase_add_test(tc, test_scram_rfc7677);
     tcase_add_test(tc, test_dummy);
     suite_add_tcase(s, tc);
 
@@ -787,6 +1083,7 @@ Suite *suite_password(void)
     tcase_add_test(tc, test_ff_pass);
     tcase_add_test(tc, test_ff_rules);
     tcase_add_test(tc, test_ff_apop);
+    tcase_add_test(tc, test_ff_challenge);
     tcase_add_test(tc, test_ff_single_file);
 #endif
 #ifdef AUTH_PASSWD

@@ -1,12 +1,47 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_username.c: the login name rules and account name lookups. */
+#include <stdio.h>
 #include <string.h>
 
 #include "limits.h"
 #include "unit.h"
 #include "username.h"
 
-/* Parse LOGIN and check the three outputs (NULL: expect NULL). */
+/* One expected name: user, local part, domain (NULL: none). */
+struct want {
+    const char *user, *local, *domain;
+};
+
+/* Check the exact sequence of names tried for LOGIN (N of them). */
+static void expect_tries(const char *login, const char *ldomain,
+                         const struct username_rules *r, size_t n,
+                         const struct want *w)
+{
+    struct username_tries t;
+    const char *err = NULL;
+
+    ck_assert_msg(username_tries(login, ldomain, r, &t, &err) == 0,
+                  "%s refused: %s", login, err);
+    ck_assert_msg(t.count == n, "%s: %zu names, expected %zu", login,
+                  t.count, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_eq(t.names[i].user, w[i].user);
+        ck_assert_str_eq(t.names[i].local_part, w[i].local);
+        if (w[i].domain)
+            ck_assert_str_eq(t.names[i].domain, w[i].domain);
+        else
+            ck_assert_ptr_null(t.names[i].domain);
+    }
+    username_tries_free(&t);
+    ck_assert_uint_eq(t.count, 0);
+}
+
+#define TRIES(login, ldomain, rules, ...) do { \
+        const struct want w_[] = { __VA_ARGS__ }; \
+        expect_tries(login, ldomain, rules, sizeof w_ / sizeof w_[0], w_); \
+    } while (0)
+
+/* Parse LOGIN and check the first name (NULL: expect NULL). */
 static void expect(const char *login, const char *ldomain,
                    const struct username_rules *r, const char *user,
                    const char *local, const char *domain)
@@ -32,6 +67,7 @@ static void refuse(const char *login, const char *ldomain,
                    const struct username_rules *r, const char *why)
 {
     struct username u;
+    struct username_tries t;
     const char *err = NULL;
 
     ck_assert_msg(username_parse(login, ldomain, r, &u, &err) == -1,
@@ -40,31 +76,42 @@ static void refuse(const char *login, const char *ldomain,
     ck_assert_ptr_null(u.user);
     ck_assert_ptr_null(u.local_part);
     ck_assert_ptr_null(u.domain);
+    err = NULL;
+    ck_assert_int_eq(username_tries(login, ldomain, r, &t, &err), -1);
+    ck_assert_str_eq(err, why);
+    ck_assert_uint_eq(t.count, 0);
 }
 
 static const struct username_rules plain = { .separators = "@%" };
+static const struct username_rules ap = { .separators = "@%",
+                                          .append_domain = true };
+static const struct username_rules st = { .separators = "@%",
+                                          .strip_domain = true };
 
 START_TEST(test_no_separator)
 {
-    expect("bob", NULL, &plain, "bob", "bob", NULL);
-    expect("bob", "example.com", &plain, "bob", "bob", "example.com");
+    TRIES("bob", NULL, &plain, { "bob", "bob", NULL });
+    TRIES("bob", "example.com", &plain, { "bob", "bob", "example.com" });
     /* Case is kept without lowercase-user. */
-    expect("Bob", NULL, &plain, "Bob", "Bob", NULL);
+    TRIES("Bob", NULL, &plain, { "Bob", "Bob", NULL });
+    expect("bob", "example.com", &plain, "bob", "bob", "example.com");
 }
 END_TEST
 
 START_TEST(test_separators)
 {
-    expect("bob@example.com", NULL, &plain, "bob@example.com", "bob",
-           "example.com");
+    TRIES("bob@example.com", NULL, &plain,
+          { "bob@example.com", "bob", "example.com" });
     /* '%' is a separator too, and the user is written with '@'. */
-    expect("bob%example.com", NULL, &plain, "bob@example.com", "bob",
-           "example.com");
+    TRIES("bob%example.com", NULL, &plain,
+          { "bob@example.com", "bob", "example.com" });
     /* The name's own domain wins over the listener's. */
-    expect("bob@example.com", "other.org", &plain, "bob@example.com", "bob",
-           "example.com");
+    TRIES("bob@example.com", "other.org", &plain,
+          { "bob@example.com", "bob", "example.com" });
     /* Split at the first separator only. */
-    expect("a%b@c", NULL, &plain, "a@b@c", "a", "b@c");
+    TRIES("a%b@c", NULL, &plain, { "a@b@c", "a", "b@c" });
+    expect("bob%example.com", "x.org", &plain, "bob@example.com", "bob",
+           "example.com");
 }
 END_TEST
 
@@ -73,15 +120,23 @@ START_TEST(test_custom_separators)
     const struct username_rules plus = { .separators = "+" };
     const struct username_rules none = { .separators = "" };
     const struct username_rules null = { .separators = NULL };
+    const struct username_rules none_ap = { .separators = "",
+                                            .append_domain = true,
+                                            .strip_domain = true };
 
-    expect("bob+example.com", NULL, &plus, "bob@example.com", "bob",
-           "example.com");
+    TRIES("bob+example.com", NULL, &plus,
+          { "bob@example.com", "bob", "example.com" });
     /* '@' is an ordinary character when it is not a separator. */
-    expect("bob@example.com", NULL, &plus, "bob@example.com",
-           "bob@example.com", NULL);
-    expect("bob@example.com", "x.org", &none, "bob@example.com",
-           "bob@example.com", "x.org");
-    expect("bob%x", NULL, &null, "bob%x", "bob%x", NULL);
+    TRIES("bob@example.com", NULL, &plus,
+          { "bob@example.com", "bob@example.com", NULL });
+    TRIES("bob@example.com", "x.org", &none,
+          { "bob@example.com", "bob@example.com", "x.org" });
+    TRIES("bob%x", NULL, &null, { "bob%x", "bob%x", NULL });
+    /* Never split: a name has no domain, so append-domain applies and
+     * strip-domain never does. */
+    TRIES("bob@example.com", "x.org", &none_ap,
+          { "bob@example.com", "bob@example.com", "x.org" },
+          { "bob@example.com@x.org", "bob@example.com", "x.org" });
 }
 END_TEST
 
@@ -92,6 +147,9 @@ START_TEST(test_empty_parts)
     refuse("bob@", NULL, &plain, "empty domain in user name");
     refuse("bob%", "x.org", &plain, "empty domain in user name");
     refuse("@", NULL, &plain, "empty local part in user name");
+    /* The retry rules do not rescue a malformed name. */
+    refuse("bob@", "x.org", &st, "empty domain in user name");
+    refuse("@x.org", "x.org", &st, "empty local part in user name");
 }
 END_TEST
 
@@ -99,39 +157,48 @@ START_TEST(test_lowercase)
 {
     const struct username_rules lc = { .lowercase = true, .separators = "@%" };
 
-    expect("BoB@ExAmple.COM", NULL, &lc, "bob@example.com", "bob",
-           "example.com");
+    TRIES("BoB@ExAmple.COM", NULL, &lc,
+          { "bob@example.com", "bob", "example.com" });
     /* Only the name the client gave is folded; bytes >= 0x80 are kept. */
-    expect("ALICE", "Example.COM", &lc, "alice", "alice", "Example.COM");
-    expect("J\xc3\x96RG", NULL, &lc, "j\xc3\x96rg", "j\xc3\x96rg", NULL);
+    TRIES("ALICE", "Example.COM", &lc, { "alice", "alice", "Example.COM" });
+    TRIES("J\xc3\x96RG", NULL, &lc, { "j\xc3\x96rg", "j\xc3\x96rg", NULL });
 }
 END_TEST
 
 START_TEST(test_append_domain)
 {
-    const struct username_rules ap = { .separators = "@%",
-                                       .append_domain = true };
-
-    expect("bob", "example.com", &ap, "bob@example.com", "bob",
-           "example.com");
+    /* The name as given first, then with the listener's domain. */
+    TRIES("bob", "example.com", &ap,
+          { "bob", "bob", "example.com" },
+          { "bob@example.com", "bob", "example.com" });
     /* Nothing to append without a listener domain. */
-    expect("bob", NULL, &ap, "bob", "bob", NULL);
-    /* A name with its own domain keeps it. */
-    expect("bob@other.org", "example.com", &ap, "bob@other.org", "bob",
-           "other.org");
-    expect("bob%other.org", "example.com", &ap, "bob@other.org", "bob",
-           "other.org");
+    TRIES("bob", NULL, &ap, { "bob", "bob", NULL });
+    /* A name with its own domain keeps it, and is tried once. */
+    TRIES("bob@other.org", "example.com", &ap,
+          { "bob@other.org", "bob", "other.org" });
+    TRIES("bob%other.org", "example.com", &ap,
+          { "bob@other.org", "bob", "other.org" });
+    /* The first name alone, for callers that want one. */
+    expect("bob", "example.com", &ap, "bob", "bob", "example.com");
 }
 END_TEST
 
 START_TEST(test_strip_domain)
 {
-    const struct username_rules st = { .separators = "@%",
-                                       .strip_domain = true };
-
-    expect("bob@example.com", NULL, &st, "bob", "bob", "example.com");
-    expect("bob", "example.com", &st, "bob", "bob", "example.com");
-    expect("bob", NULL, &st, "bob", "bob", NULL);
+    /* The name as given first, then its bare local part, which takes the
+     * listener's domain (none here), never the one the client gave. */
+    TRIES("bob@example.com", NULL, &st,
+          { "bob@example.com", "bob", "example.com" },
+          { "bob", "bob", NULL });
+    TRIES("bob%other.org", "example.com", &st,
+          { "bob@other.org", "bob", "other.org" },
+          { "bob", "bob", "example.com" });
+    /* A name without a domain has nothing to strip. */
+    TRIES("bob", "example.com", &st, { "bob", "bob", "example.com" });
+    TRIES("bob", NULL, &st, { "bob", "bob", NULL });
+    /* Only the first separator counts: the rest stays in the domain. */
+    TRIES("a@b@c", "x.org", &st,
+          { "a@b@c", "a", "b@c" }, { "a", "a", "x.org" });
 }
 END_TEST
 
@@ -144,13 +211,33 @@ START_TEST(test_combinations)
     const struct username_rules lc_ap = { .lowercase = true,
                                           .separators = "@%",
                                           .append_domain = true };
+    const struct username_rules ap_st = { .separators = "@%",
+                                          .append_domain = true,
+                                          .strip_domain = true };
 
-    /* strip-domain wins over append-domain. */
-    expect("BOB", "example.com", &all, "bob", "bob", "example.com");
-    expect("Bob%Example.com", "x.org", &all, "bob", "bob", "example.com");
-    expect("BOB", "Example.com", &lc_ap, "bob@Example.com", "bob",
-           "Example.com");
-    expect("BOB@X.ORG", "example.com", &lc_ap, "bob@x.org", "bob", "x.org");
+    /* append-domain applies to names without a domain, strip-domain to
+     * names with one: never both, so never more than two names. */
+    TRIES("BOB", "example.com", &all,
+          { "bob", "bob", "example.com" },
+          { "bob@example.com", "bob", "example.com" });
+    TRIES("Bob%Example.com", "x.org", &all,
+          { "bob@example.com", "bob", "example.com" },
+          { "bob", "bob", "x.org" });
+    /* The stripped name is not tried with the listener's domain
+     * appended: one retry, as in the original tpop3d. */
+    TRIES("bob@other.org", "example.com", &ap_st,
+          { "bob@other.org", "bob", "other.org" },
+          { "bob", "bob", "example.com" });
+    TRIES("bob", NULL, &all, { "bob", "bob", NULL });
+    /* The listener's domain is never folded. */
+    TRIES("BOB", "Example.com", &lc_ap,
+          { "bob", "bob", "Example.com" },
+          { "bob@Example.com", "bob", "Example.com" });
+    TRIES("BOB@X.ORG", "example.com", &lc_ap,
+          { "bob@x.org", "bob", "x.org" });
+    TRIES("BOB@X.ORG", "example.com", &ap_st,
+          { "BOB@X.ORG", "BOB", "X.ORG" },
+          { "BOB", "BOB", "example.com" });
 }
 END_TEST
 
@@ -169,6 +256,9 @@ START_TEST(test_hostile)
     refuse("bob\x7f", NULL, &plain, "control character in user name");
     refuse("bob", "ex/ample", &plain, "invalid listener domain");
     refuse("bob", "", &plain, "invalid listener domain");
+    /* The listener's domain can reach the drivers whatever the name. */
+    refuse("bob@x.org", "ex/ample", &st, "invalid listener domain");
+    refuse("bob", "ex\nample", &ap, "invalid listener domain");
 
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
@@ -176,20 +266,28 @@ START_TEST(test_hostile)
 
     memset(maxname, 'a', sizeof maxname - 1);
     maxname[sizeof maxname - 1] = '\0';
-    expect(maxname, NULL, &plain, maxname, maxname, NULL);
+    TRIES(maxname, NULL, &plain, { maxname, maxname, NULL });
 }
 END_TEST
 
 START_TEST(test_append_too_long)
 {
-    const struct username_rules ap = { .separators = "@%",
-                                       .append_domain = true };
     char name[POP3_MAX_USER + 1];
+    char fits[POP3_MAX_USER - 4 + 1];
+    char joined[POP3_MAX_USER + 1];
 
-    /* The login fits, the login plus "@example.com" does not. */
+    /* The login fits, the login plus "@example.com" does not: the retry
+     * is left out, the name as given is still tried. */
     memset(name, 'a', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    refuse(name, "example.com", &ap, "user name too long");
+    TRIES(name, "example.com", &ap, { name, name, "example.com" });
+
+    /* Exactly POP3_MAX_USER with "@x.y" appended: kept. */
+    memset(fits, 'b', sizeof fits - 1);
+    fits[sizeof fits - 1] = '\0';
+    snprintf(joined, sizeof joined, "%s@x.y", fits);
+    ck_assert_uint_eq(strlen(joined), POP3_MAX_USER);
+    TRIES(fits, "x.y", &ap, { fits, fits, "x.y" }, { joined, fits, "x.y" });
 }
 END_TEST
 

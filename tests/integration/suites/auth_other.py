@@ -232,15 +232,21 @@ def attempt(srv, user, password):
         return r
 
 
-def leftovers(srv, program):
+def leftovers(srv, program, wait=3.0):
     """Processes of the program, and any child of a session (a zombie
     included) but its pre-login process: none may outlive an
-    authentication."""
-    out = [p for p in system.all_pids() if program in system.cmdline(p)]
-    for session in srv.children():
-        out.extend(p for p in system.children_of(session)
-                   if not system.runs_as_privsep_user(p))
-    return sorted(set(out))
+    authentication. The ONLOGIN request after a successful login runs the
+    program once more, detached and bounded by auth-other-timeout: give it
+    WAIT seconds to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        out = [p for p in system.all_pids() if program in system.cmdline(p)]
+        for session in srv.children():
+            out.extend(p for p in system.children_of(session)
+                       if not system.runs_as_privsep_user(p))
+        if not out or time.monotonic() > deadline:
+            return sorted(set(out))
+        time.sleep(0.05)
 
 
 def no_passwords_logged(srv):
