@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +26,7 @@
 #include "privs.h"
 #include "privsep.h"
 #include "privsep_msg.h"
+#include "sasl.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -37,7 +39,23 @@ struct privsep {
     struct timespec term_deadline;
     size_t pending_len;     /* monitor: body length of the HANDOFF/RELAY */
     unsigned failures;      /* monitor: failed logins so far */
+    /* Monitor: the challenge handed out for the next login request
+     * (PRIVSEP_METHOD_CRAM_MD5 or _SCRAM; 0: none), used once. */
+    uint8_t issued;
+    char challenge[PRIVSEP_MAX_CHALLENGE + 1];
+    unsigned char salt[SASL_SCRAM_SALT_LEN];
+    unsigned challenges;    /* monitor: challenges handed out so far */
 };
+
+_Static_assert(PRIVSEP_SCRAM_LEN == SCRAM_SHA256_LEN &&
+               PRIVSEP_MAX_SALT == SCRAM_MAX_SALT &&
+               SASL_SCRAM_SALT_LEN <= PRIVSEP_MAX_SALT,
+               "the messages carry what SCRAM uses");
+
+/* A session may begin this many CRAM-MD5 or SCRAM exchanges (cancelled
+ * ones included): each costs the monitor random numbers, never a look at
+ * a secret, but it need not hand them out without end. */
+#define PRIVSEP_MAX_CHALLENGES  64
 
 /* Resolved by privsep_configure() in the listener, inherited by sessions. */
 static struct {
@@ -637,35 +655,112 @@ static void prelogin_handoff(struct session *s)
     _exit(0);
 }
 
+/* The monitor cannot be reached: end the session (it logs why). */
+static void channel_lost(struct session *s)
+{
+    s->end_reason = conn_interrupted ? "shutdown" : "error";
+    session_set_state(s, STATE_DONE);
+}
+
+void privsep_login_complete(struct session *s)
+{
+    prelogin_handoff(s);
+}
+
+int privsep_challenge(struct session *s, enum auth_method method,
+                      char *challenge, size_t size, unsigned char *salt,
+                      size_t *salt_len_r, unsigned *iterations_r)
+{
+    static struct privsep_msg m;
+    uint8_t want = method == AUTH_METHOD_SCRAM_SHA256 ? PRIVSEP_METHOD_SCRAM
+                                                      : PRIVSEP_METHOD_CRAM_MD5;
+
+    memset(&m, 0, offsetof(struct privsep_msg, data));
+    m.type = PRIVSEP_MSG_CHALLENGE_REQ;
+    m.method = want;
+    conn_flush(&s->conn);
+    if (msg_send(s->privsep->chan, &m, -1) < 0 || msg_recv(s->privsep, &m) < 0 ||
+        (m.type != PRIVSEP_MSG_CHALLENGE && m.type != PRIVSEP_MSG_RESULT)) {
+        channel_lost(s);
+        return -1;
+    }
+    if (m.type == PRIVSEP_MSG_RESULT || m.method != want ||
+        strlen(m.challenge) >= size)
+        return -1;
+    snprintf(challenge, size, "%s", m.challenge);
+    if (want == PRIVSEP_METHOD_SCRAM) {
+        memcpy(salt, m.salt, m.salt_len);
+        *salt_len_r = m.salt_len;
+        *iterations_r = m.iterations;
+    }
+    return 0;
+}
+
+/* Fill M with the SCRAM request of ATT; -1 when a field is out of the
+ * message's bounds (the attempt then fails as a wrong proof would). */
+static int scram_request(struct privsep_msg *m, const struct auth_attempt *att)
+{
+    const struct auth_scram *sc = att->scram;
+
+    if (!sc || sc->salt_len == 0 || sc->salt_len > PRIVSEP_MAX_SALT ||
+        sc->auth_message_len == 0 ||
+        sc->auth_message_len > PRIVSEP_MAX_AUTH_MESSAGE ||
+        memchr(sc->auth_message, 0, sc->auth_message_len))
+        return -1;
+    m->type = PRIVSEP_MSG_AUTH_SCRAM;
+    memcpy(m->salt, sc->salt, sc->salt_len);
+    m->salt_len = sc->salt_len;
+    m->iterations = sc->iterations;
+    memcpy(m->auth_message, sc->auth_message, sc->auth_message_len);
+    m->auth_message_len = sc->auth_message_len;
+    memcpy(m->proof, sc->client_proof, PRIVSEP_SCRAM_LEN);
+    return 0;
+}
+
 enum auth_status privsep_authenticate(struct session *s,
                                       const struct auth_attempt *att)
 {
     static struct privsep_msg m;
-    const char *secret = att->method == AUTH_METHOD_APOP ? att->digest
-                                                         : att->password;
+    bool scram = att->method == AUTH_METHOD_SCRAM_SHA256;
+    const char *secret = att->method == AUTH_METHOD_PASS ? att->password
+                                                         : att->digest;
     int r;
 
     memset(&m, 0, offsetof(struct privsep_msg, data));
-    if (strlen(att->login) > POP3_MAX_USER || !secret ||
-        strlen(secret) > POP3_MAX_PASS)
+    if (strlen(att->login) > POP3_MAX_USER)
         return AUTH_NO;
-    m.type = PRIVSEP_MSG_AUTH;
-    m.method = att->method == AUTH_METHOD_APOP ? PRIVSEP_METHOD_APOP
-                                               : PRIVSEP_METHOD_PASS;
     snprintf(m.login, sizeof m.login, "%s", att->login);
-    snprintf(m.secret, sizeof m.secret, "%s", secret);
+    if (scram) {
+        if (scram_request(&m, att) < 0)
+            return AUTH_NO;
+    } else {
+        if (!secret || strlen(secret) > POP3_MAX_PASS)
+            return AUTH_NO;
+        m.type = PRIVSEP_MSG_AUTH;
+        m.method = att->method == AUTH_METHOD_APOP ? PRIVSEP_METHOD_APOP
+                   : att->method == AUTH_METHOD_CRAM_MD5 ? PRIVSEP_METHOD_CRAM_MD5
+                   : PRIVSEP_METHOD_PASS;
+        snprintf(m.secret, sizeof m.secret, "%s", secret);
+    }
     /* Earlier replies go out before the monitor's failure delay. */
     conn_flush(&s->conn);
     r = msg_send(s->privsep->chan, &m, -1);
     explicit_bzero(m.secret, sizeof m.secret);
-    if (r < 0 || msg_recv(s->privsep, &m) < 0 || m.type != PRIVSEP_MSG_RESULT) {
-        s->end_reason = conn_interrupted ? "shutdown" : "error";
-        session_set_state(s, STATE_DONE);
+    if (r < 0 || msg_recv(s->privsep, &m) < 0 || m.type != PRIVSEP_MSG_RESULT ||
+        (m.with_signature && !scram)) {
+        channel_lost(s);
         return AUTH_TEMPFAIL;
     }
     switch (m.status) {
     case PRIVSEP_OK:
-        prelogin_handoff(s);
+        if (!scram)
+            prelogin_handoff(s);
+        if (!m.with_signature) {
+            channel_lost(s);
+            return AUTH_TEMPFAIL;
+        }
+        memcpy(att->scram->server_signature, m.signature, PRIVSEP_SCRAM_LEN);
+        return AUTH_OK;
     case PRIVSEP_NO:
         return AUTH_NO;
     default:
@@ -733,11 +828,91 @@ static void fail_delay(void)
         ;
 }
 
-/* Decide one login request. The addresses, the listener's domain and the
- * APOP timestamp are the monitor's own, never the pre-login side's. */
-static enum privsep_status monitor_auth(struct session *s,
-                                        const struct privsep_msg *m)
+/* Answer a CHALLENGE_REQ in M (which becomes the answer): a fresh
+ * challenge the monitor keeps for the next login request. */
+static void monitor_challenge(struct privsep *ps, struct privsep_msg *m)
 {
+    unsigned char rnd[18];
+    char host[100];
+    uint8_t method = m->method;
+
+    memset(m, 0, offsetof(struct privsep_msg, data));
+    ps->issued = 0;
+    if (ps->challenges >= PRIVSEP_MAX_CHALLENGES ||
+        getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd ||
+        (method == PRIVSEP_METHOD_SCRAM &&
+         getrandom(ps->salt, sizeof ps->salt, 0) != (ssize_t)sizeof ps->salt)) {
+        m->type = PRIVSEP_MSG_RESULT;
+        m->status = PRIVSEP_TEMPFAIL;
+        return;
+    }
+    ps->challenges++;
+    m->type = PRIVSEP_MSG_CHALLENGE;
+    m->method = method;
+    if (method == PRIVSEP_METHOD_SCRAM) {
+        /* 18 random octets make a 24-character nonce without padding. */
+        char *nonce = sasl_b64_encode(rnd, sizeof rnd);
+
+        snprintf(ps->challenge, sizeof ps->challenge, "%s", nonce);
+        free(nonce);
+        memcpy(m->salt, ps->salt, sizeof ps->salt);
+        m->salt_len = sizeof ps->salt;
+        m->iterations = SASL_SCRAM_ITERATIONS;
+    } else {
+        if (gethostname(host, sizeof host) < 0 || !host[0])
+            snprintf(host, sizeof host, "localhost");
+        host[sizeof host - 1] = 0;
+        /* RFC 2195: a unique string in angle brackets, like an APOP
+         * timestamp; the random part makes it unpredictable too. */
+        snprintf(ps->challenge, sizeof ps->challenge,
+                 "<%02x%02x%02x%02x%02x%02x%02x%02x.%lld@%.60s>", rnd[0],
+                 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
+                 (long long)time(NULL), host);
+    }
+    snprintf(m->challenge, sizeof m->challenge, "%s", ps->challenge);
+    ps->issued = method;
+}
+
+/* Whether the SCRAM request M answers the monitor's last challenge: its
+ * salt and iteration count, and an AuthMessage whose server-first part
+ * ends in the monitor's nonce, salt and count. A proof made for another
+ * exchange (replayed by a pre-login process that saw one) cannot name a
+ * nonce the monitor has just made. */
+static bool scram_matches(const struct privsep *ps, const struct privsep_msg *m)
+{
+    char *salt, *want;
+    bool ok;
+
+    if (ps->issued != PRIVSEP_METHOD_SCRAM || m->salt_len != sizeof ps->salt ||
+        memcmp(m->salt, ps->salt, sizeof ps->salt) != 0 ||
+        m->iterations != SASL_SCRAM_ITERATIONS)
+        return false;
+    salt = sasl_b64_encode(ps->salt, sizeof ps->salt);
+    want = xasprintf("%s,s=%s,i=%u,c=", ps->challenge, salt,
+                     (unsigned)SASL_SCRAM_ITERATIONS);
+    ok = memmem(m->auth_message, m->auth_message_len, want, strlen(want)) != NULL;
+    free(salt);
+    free(want);
+    return ok;
+}
+
+/* Decide one login request. The addresses, the listener's domain, the
+ * APOP timestamp and the CRAM-MD5 and SCRAM challenges are the monitor's
+ * own, never the pre-login side's. A SCRAM OK leaves the ServerSignature
+ * in SIG. */
+static enum privsep_status monitor_auth(struct session *s,
+                                        const struct privsep_msg *m,
+                                        unsigned char *sig)
+{
+    struct auth_scram as = {
+        .salt = m->salt, .salt_len = m->salt_len,
+        .iterations = m->iterations,
+        .auth_message = m->auth_message,
+        .auth_message_len = m->auth_message_len,
+        .client_proof = m->proof,
+        .server_signature = sig,
+    };
+    const struct auth_scram *scram = &as;
     struct auth_attempt att;
     enum auth_status st;
 
@@ -746,11 +921,22 @@ static enum privsep_status monitor_auth(struct session *s,
     att.clienthost = s->conn.clienthost;
     att.serverhost = s->conn.serverhost;
     att.listener_domain = s->conn.domain;
-    if (m->method == PRIVSEP_METHOD_APOP) {
+    if (m->type == PRIVSEP_MSG_AUTH_SCRAM) {
+        if (!scram_matches(s->privsep, m))
+            goto no;
+        att.method = AUTH_METHOD_SCRAM_SHA256;
+        att.scram = scram;
+    } else if (m->method == PRIVSEP_METHOD_APOP) {
         if (!s->timestamp[0])
             goto no;
         att.method = AUTH_METHOD_APOP;
         att.timestamp = s->timestamp;
+        att.digest = m->secret;
+    } else if (m->method == PRIVSEP_METHOD_CRAM_MD5) {
+        if (s->privsep->issued != PRIVSEP_METHOD_CRAM_MD5)
+            goto no;
+        att.method = AUTH_METHOD_CRAM_MD5;
+        att.timestamp = s->privsep->challenge;
         att.digest = m->secret;
     } else {
         if (cfg_bool(s->cfg, CFG_APOP_ONLY))
@@ -823,6 +1009,8 @@ static bool same_connection(const struct conn *c, int fd)
 static enum privsep_role monitor_loop(struct session *s)
 {
     static struct privsep_msg m;
+    unsigned char sig[PRIVSEP_SCRAM_LEN] = { 0 };
+    int hr;
     struct privsep *ps = s->privsep;
     enum privsep_msg_type type;
     enum privsep_status st;
@@ -837,13 +1025,24 @@ static enum privsep_role monitor_loop(struct session *s)
             s->end_reason = end_name(m.status);
             return monitor_end(s, NULL);
         }
-        if (m.type != PRIVSEP_MSG_AUTH ||
+        if (m.type == PRIVSEP_MSG_CHALLENGE_REQ) {
+            monitor_challenge(ps, &m);
+            if (msg_send(ps->chan, &m, -1) < 0)
+                return monitor_end(s, "error");
+            continue;
+        }
+        if ((m.type != PRIVSEP_MSG_AUTH && m.type != PRIVSEP_MSG_AUTH_SCRAM) ||
             ps->failures >= POP3_MAX_AUTH_FAILURES) {
             log_errx("privsep: unexpected message from the pre-login process");
             return monitor_end(s, "error");
         }
-        st = monitor_auth(s, &m);
+        st = monitor_auth(s, &m, sig);
+        /* A challenge answers one login request, whatever its verdict. */
+        ps->issued = 0;
         explicit_bzero(m.secret, sizeof m.secret);
+        m.with_signature = st == PRIVSEP_OK && m.type == PRIVSEP_MSG_AUTH_SCRAM;
+        memcpy(m.signature, sig, sizeof m.signature);
+        explicit_bzero(sig, sizeof sig);
         m.type = PRIVSEP_MSG_RESULT;
         m.status = (uint8_t)st;
         if (msg_send(ps->chan, &m, -1) < 0) {
@@ -856,9 +1055,16 @@ static enum privsep_role monitor_loop(struct session *s)
     }
     /* Only the header now (with the client's socket for a handoff): the
      * bytes behind it came from the client, and are read once we are no
-     * longer root. */
-    if (msg_header_fd(ps, &type, &ps->pending_len, &fd) < 0 ||
-        (type == PRIVSEP_MSG_HANDOFF && !same_connection(&s->conn, fd)) ||
+     * longer root. After SCRAM the client may still refuse our signature:
+     * then the session ends before the login is finished. */
+    hr = msg_header_fd(ps, &type, &ps->pending_len, &fd);
+    if (hr == 0 && type == PRIVSEP_MSG_END && fd < 0) {
+        if (msg_body(ps, type, ps->pending_len, &m) < 0)
+            return monitor_end(s, "error");
+        s->end_reason = end_name(m.status);
+        return monitor_end(s, NULL);
+    }
+    if (hr < 0 || (type == PRIVSEP_MSG_HANDOFF && !same_connection(&s->conn, fd)) ||
         (type == PRIVSEP_MSG_RELAY && fd >= 0) ||
         (type != PRIVSEP_MSG_HANDOFF && type != PRIVSEP_MSG_RELAY)) {
         log_errx("privsep: no valid handoff after the login of %s",

@@ -43,9 +43,27 @@ bool privsep_prelogin(const struct session *s);
 /* In the pre-login process, for session_login(): send ATT to the monitor
  * and return its verdict (AUTH_NO after the monitor's failure delay). On
  * AUTH_OK it does not return: it hands the client over to the monitor (or
- * relays it) and exits. */
+ * relays it) and exits; except for SCRAM-SHA-256, where it writes the
+ * ServerSignature to ATT->scram and returns AUTH_OK, and the caller ends
+ * the exchange with privsep_login_complete() (or ends the session). */
 enum auth_status privsep_authenticate(struct session *s,
                                       const struct auth_attempt *att);
+
+/* In the pre-login process, as a CRAM-MD5 (METHOD AUTH_METHOD_CRAM_MD5)
+ * or SCRAM-SHA-256 exchange begins: get the monitor's challenge, which the
+ * next privsep_authenticate() is checked against. CHALLENGE (SIZE bytes)
+ * gets the CRAM-MD5 challenge or the SCRAM server nonce; for SCRAM, SALT
+ * (PRIVSEP_MAX_SALT bytes) gets the salt, with *SALT_LEN_R and
+ * *ITERATIONS_R. Returns 0, or -1 when the monitor refuses (the exchange
+ * fails) or is gone (the session is then set to end). */
+int privsep_challenge(struct session *s, enum auth_method method,
+                      char *challenge, size_t size, unsigned char *salt,
+                      size_t *salt_len_r, unsigned *iterations_r);
+
+/* In the pre-login process after a SCRAM login whose server signature the
+ * client accepted: hand the client over as privsep_authenticate() does
+ * for the other methods. Does not return. */
+void privsep_login_complete(struct session *s) __attribute__((noreturn));
 
 /* In the pre-login process at the end of a session without a login: tell
  * the monitor why (it writes the session's log line) and exit. */

@@ -14,9 +14,19 @@
  * bound; the monitor decodes with these functions and trusts nothing else
  * from the pre-login side. */
 #define PRIVSEP_MSG_HDR         4
-/* The largest body: the bytes a handoff carries (a full input buffer). */
+/* The largest body: the bytes a handoff carries (a full input buffer),
+ * which is more than a SCRAM request (checked in privsep_msg.c). */
 #define PRIVSEP_MSG_MAX_DATA    CONN_INBUF_SIZE
 #define PRIVSEP_MSG_MAX_BODY    PRIVSEP_MSG_MAX_DATA
+/* A CRAM-MD5 challenge ("<random.time@host>", printable ASCII); a SCRAM
+ * server nonce (printable ASCII, no comma). */
+#define PRIVSEP_MAX_CHALLENGE   159
+/* SCRAM-SHA-256: salt, proof and signature sizes, and the longest
+ * AuthMessage (two client messages of at most SASL_MAX_DECODED octets and
+ * the server's first message). */
+#define PRIVSEP_MAX_SALT        64
+#define PRIVSEP_SCRAM_LEN       32
+#define PRIVSEP_MAX_AUTH_MESSAGE 3400
 #define PRIVSEP_MSG_MAX         (PRIVSEP_MSG_HDR + PRIVSEP_MSG_MAX_BODY)
 
 enum privsep_msg_type {
@@ -34,6 +44,16 @@ enum privsep_msg_type {
     /* pre-login -> monitor: the session ended before a login; status:
      * enum privsep_end; login: the pending USER name (may be empty). */
     PRIVSEP_MSG_END = 5,
+    /* pre-login -> monitor: a CRAM-MD5 or SCRAM-SHA-256 exchange begins;
+     * method: which. Answered by CHALLENGE (or RESULT TEMPFAIL). */
+    PRIVSEP_MSG_CHALLENGE_REQ = 6,
+    /* monitor -> pre-login: the monitor's own challenge for the next
+     * AUTH (CRAM-MD5: challenge) or AUTH_SCRAM (SCRAM: challenge is the
+     * server nonce, with salt and iterations); one use, then forgotten. */
+    PRIVSEP_MSG_CHALLENGE = 7,
+    /* pre-login -> monitor: a SCRAM-SHA-256 attempt: login, salt,
+     * iterations, auth_message, proof. RESULT OK carries the signature. */
+    PRIVSEP_MSG_AUTH_SCRAM = 8,
 };
 
 enum privsep_status {
@@ -59,10 +79,13 @@ enum privsep_end {
 };
 
 /* Methods carried by AUTH (values of enum auth_method). The secret is the
- * password (PASS: 0..POP3_MAX_PASS bytes, no NUL) or the APOP digest
- * (exactly 32 hex digits). */
+ * password (PASS: 0..POP3_MAX_PASS bytes, no NUL) or the APOP or CRAM-MD5
+ * digest (exactly 32 hex digits). SCRAM only names the method of
+ * CHALLENGE_REQ and CHALLENGE. */
 #define PRIVSEP_METHOD_PASS     0
 #define PRIVSEP_METHOD_APOP     1
+#define PRIVSEP_METHOD_CRAM_MD5 2
+#define PRIVSEP_METHOD_SCRAM    3
 #define PRIVSEP_DIGEST_LEN      32
 
 struct privsep_msg {
@@ -71,6 +94,16 @@ struct privsep_msg {
     uint8_t status;                     /* RESULT, END */
     char login[POP3_MAX_USER + 1];      /* AUTH (1.. bytes), END (0..) */
     char secret[POP3_MAX_PASS + 1];     /* AUTH */
+    char challenge[PRIVSEP_MAX_CHALLENGE + 1]; /* CHALLENGE (1.. bytes) */
+    unsigned char salt[PRIVSEP_MAX_SALT];   /* CHALLENGE (SCRAM), AUTH_SCRAM */
+    size_t salt_len;                    /* 1..PRIVSEP_MAX_SALT for SCRAM */
+    uint32_t iterations;                /* the same; 1.. */
+    char auth_message[PRIVSEP_MAX_AUTH_MESSAGE + 1];   /* AUTH_SCRAM */
+    size_t auth_message_len;            /* 1..PRIVSEP_MAX_AUTH_MESSAGE */
+    unsigned char proof[PRIVSEP_SCRAM_LEN];     /* AUTH_SCRAM */
+    /* RESULT: with_signature only for OK after AUTH_SCRAM. */
+    uint8_t with_signature;
+    unsigned char signature[PRIVSEP_SCRAM_LEN];
     size_t datalen;                     /* HANDOFF, RELAY */
     unsigned char data[PRIVSEP_MSG_MAX_DATA];
 };

@@ -15,6 +15,8 @@
 #include "limits.h"
 #include "log.h"
 #include "password.h"
+#include "privsep.h"
+#include "privsep_msg.h"
 #include "sasl.h"
 #include "session.h"
 #include "xalloc.h"
@@ -589,6 +591,14 @@ static bool random_bytes(struct session *s, unsigned char *buf, size_t len)
     return false;
 }
 
+/* The monitor gave no challenge: it is gone (the session ends) or it
+ * refuses more exchanges. */
+static enum pop3_outcome monitor_refused(struct session *s)
+{
+    session_reply(s, "SYS/TEMP", "authentication temporarily unavailable, try again later");
+    return POP_ERR;
+}
+
 static enum pop3_outcome mech_cram(struct session *s, const unsigned char *ir,
                                    size_t irlen, bool have_ir)
 {
@@ -605,17 +615,24 @@ static enum pop3_outcome mech_cram(struct session *s, const unsigned char *ir,
         session_reply(s, NULL, "CRAM-MD5 takes no initial response");
         return POP_ERR;
     }
-    if (!random_bytes(s, rnd, sizeof rnd))
-        return POP_ERR;
-    if (gethostname(host, sizeof host) < 0 || !host[0])
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = 0;
-    /* RFC 2195: a unique string in angle brackets, like an APOP
-     * timestamp; the random part makes it unpredictable too. */
-    snprintf(challenge, sizeof challenge,
-             "<%02x%02x%02x%02x%02x%02x%02x%02x.%lld@%s>", rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
-             (long long)time(NULL), host);
+    if (privsep_prelogin(s)) {
+        /* The monitor checks the digest against its own challenge. */
+        if (privsep_challenge(s, AUTH_METHOD_CRAM_MD5, challenge,
+                              sizeof challenge, NULL, NULL, NULL) < 0)
+            return monitor_refused(s);
+    } else {
+        if (!random_bytes(s, rnd, sizeof rnd))
+            return POP_ERR;
+        if (gethostname(host, sizeof host) < 0 || !host[0])
+            snprintf(host, sizeof host, "localhost");
+        host[sizeof host - 1] = 0;
+        /* RFC 2195: a unique string in angle brackets, like an APOP
+         * timestamp; the random part makes it unpredictable too. */
+        snprintf(challenge, sizeof challenge,
+                 "<%02x%02x%02x%02x%02x%02x%02x%02x.%lld@%.60s>", rnd[0],
+                 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
+                 (long long)time(NULL), host);
+    }
     if (sasl_step(s, challenge, strlen(challenge), buf, &len, &out) < 0)
         return out;
     if (sasl_cram_parse(buf, len, &user, digest, &err) < 0) {
@@ -654,16 +671,33 @@ static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
         out = POP_ERR;
         goto done;
     }
-    /* The stored secret is plaintext, so a fresh salt per exchange does;
-     * 18 random octets make a 24-character nonce without padding. */
-    if (!random_bytes(s, salt, sizeof salt)
-        || !random_bytes(s, rnd, sizeof rnd)) {
-        out = POP_ERR;
-        goto done;
+    if (privsep_prelogin(s)) {
+        /* The monitor's nonce, salt and count: it checks that the proof
+         * was made for them. */
+        char pnonce[PRIVSEP_MAX_CHALLENGE + 1];
+        unsigned char psalt[PRIVSEP_MAX_SALT];
+        size_t psalt_len;
+        unsigned iter;
+
+        if (privsep_challenge(s, AUTH_METHOD_SCRAM_SHA256, pnonce,
+                              sizeof pnonce, psalt, &psalt_len, &iter) < 0) {
+            out = monitor_refused(s);
+            goto done;
+        }
+        first = sasl_scram_server_first(&sc, psalt, psalt_len, iter, pnonce);
+    } else {
+        /* The stored secret is plaintext, so a fresh salt per exchange
+         * does; 18 random octets make a 24-character nonce without
+         * padding. */
+        if (!random_bytes(s, salt, sizeof salt)
+            || !random_bytes(s, rnd, sizeof rnd)) {
+            out = POP_ERR;
+            goto done;
+        }
+        nonce = sasl_b64_encode(rnd, sizeof rnd);
+        first = sasl_scram_server_first(&sc, salt, sizeof salt,
+                                        SASL_SCRAM_ITERATIONS, nonce);
     }
-    nonce = sasl_b64_encode(rnd, sizeof rnd);
-    first = sasl_scram_server_first(&sc, salt, sizeof salt,
-                                    SASL_SCRAM_ITERATIONS, nonce);
     if (sasl_step(s, first, strlen(first), buf, &len, &out) < 0)
         goto done;
     if (sasl_scram_client_final(&sc, buf, len, &err) < 0) {
@@ -693,7 +727,7 @@ static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
         if (s->state == STATE_DONE && out == POP_QUIET)
             goto done;
         log_info("user %s: the client refused the SCRAM server signature",
-                 s->auth.user);
+                 privsep_prelogin(s) ? sc.user : s->auth.user);
         session_reply(s, NULL, "authentication cancelled");
         s->end_reason = "SASL cancelled";
         session_set_state(s, STATE_DONE);
@@ -701,6 +735,11 @@ static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
         goto done;
     }
     out = POP_OK;
+    if (privsep_prelogin(s)) {
+        explicit_bzero(buf, sizeof buf);
+        explicit_bzero(sig, sizeof sig);
+        privsep_login_complete(s);
+    }
 done:
     explicit_bzero(buf, sizeof buf);
     explicit_bzero(sig, sizeof sig);

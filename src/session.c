@@ -329,6 +329,10 @@ enum pop3_outcome session_login(struct session *s,
         }
         return POP_ERR;
     }
+    /* Only SCRAM comes back here in the pre-login process: its caller
+     * hands over once the client has taken our signature. */
+    if (privsep_prelogin(s))
+        return POP_OK;
     return session_login_finish(s);
 }
 
