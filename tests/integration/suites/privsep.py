@@ -4,13 +4,17 @@ which user and in which root, across the login, the handoff and the relay."""
 
 import os
 import pwd
+import re
 import signal
 import subprocess
 import time
 
 from harness import check, system
+from harness.client import Pop3
 from harness.runner import test
-from harness.server import password_of
+from harness.server import FLAT_MAIL_USER, password_of
+from suites.sasl import Scram, cram_response, unb64
+from suites.tls import Pki, start_tls, tls_server
 
 
 def _conn_inodes(server_port, client_port):
@@ -31,9 +35,11 @@ def _conn_inodes(server_port, client_port):
     return out
 
 
-def holders(srv, c):
-    """PIDs of the processes that hold the server side of connection C."""
-    links = {"socket:[%s]" % i for i in _conn_inodes(srv.port, c.sock.getsockname()[1])}
+def holders(srv, c, port=None):
+    """PIDs of the processes that hold the server side of connection C
+    (to PORT, the plain listener by default)."""
+    links = {"socket:[%s]" % i
+             for i in _conn_inodes(port or srv.port, c.sock.getsockname()[1])}
     pids = []
     for pid in system.all_pids():
         try:
@@ -50,11 +56,11 @@ def holders(srv, c):
     return pids
 
 
-def wait_holders(srv, c, want, what, timeout=3.0):
+def wait_holders(srv, c, want, what, timeout=3.0, port=None):
     """The holders once there are WANT of them (a handoff takes a moment)."""
     deadline = time.monotonic() + timeout
     while True:
-        pids = holders(srv, c)
+        pids = holders(srv, c, port)
         if len(pids) == want or time.monotonic() > deadline:
             check.eq(len(pids), want, "processes holding the client socket %s" % what)
             return pids
@@ -248,3 +254,115 @@ def missing_user_or_unsafe_directory_refused(ctx):
                        stderr=subprocess.STDOUT, timeout=10)
     check.eq(p.returncode, 1, "daemon start with a missing privsep-user")
     check.true(b"privsep-user" in p.stdout, "start message: %r" % p.stdout)
+
+
+@test
+def stls_login_crosses_to_the_relay(ctx):
+    """STLS and the login happen in the pre-login process; after the login
+    it keeps the TLS connection and relays it, still unprivileged and
+    chrooted, while the monitor serves the mailbox as the user."""
+    pki = Pki(ctx)
+    empty = chroot_dir(ctx)
+    srv = tls_server(ctx, pki, {"privsep-directory": empty,
+                                "tls-required-for-auth": "yes"})
+    msgs = srv.messages("tp3user1")
+    c = Pop3(srv.stls)
+    try:
+        pid = wait_holders(srv, c, 1, "before STLS", port=srv.stls)[0]
+        check_unprivileged(pid, empty, "pre-login process")
+        # The policy holds in the pre-login process: no password yet.
+        check.startswith(c.err("USER tp3user1"), b"-ERR [AUTH]", "USER before STLS")
+        start_tls(c, pki)
+        check.eq(wait_holders(srv, c, 1, "after STLS", port=srv.stls), [pid],
+                 "the process holding the socket after STLS")
+        c.login("tp3user1", password_of("tp3user1"))
+        check.eq(wait_holders(srv, c, 1, "after the login", port=srv.stls), [pid],
+                 "the process holding the socket after the login")
+        check_unprivileged(pid, empty, "relay")
+        uid = pwd.getpwnam("tp3user1").pw_uid
+        monitors = [p for p in srv.children() if ids(p)[0] == [uid] * 4]
+        check.eq(len(monitors), 1, "session processes running as the user")
+        check.eq(ids(pid)[0].count(uid), 0, "the relay runs as the user")
+        for i, m in enumerate(msgs):
+            check.startswith(c.reply("RETR %d" % (i + 1)), b"+OK", "RETR %d" % (i + 1))
+            check.eq(c.read_body(), m.served, "RETR %d over TLS through the relay" % (i + 1))
+        c.ok("QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+    finally:
+        c.close()
+    check.eq([m.served for m in srv.messages("tp3user1")], [m.served for m in msgs],
+             "the mailbox after the session")
+    check.true(srv.wait_no_children(5), "session processes left after QUIT")
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=QUIT"),
+               "no session log line:\n" + srv.log_tail())
+
+
+def _sasl_login(srv, c, mech):
+    """Log in to C with MECH as fuser1 (a plaintext secret in the
+    flatfile); the status line."""
+    user, secret = "fuser1", password_of("fuser1")
+    if mech == "CRAM-MD5":
+        challenge = unb64(c.reply("AUTH CRAM-MD5"))
+        return c.reply(cram_response(challenge, user, secret))
+    s = Scram(user, secret)
+    c.cmd("AUTH SCRAM-SHA-256 " + s.client_first())
+    r = c.reply(s.client_final(unb64(c.readline())), timeout=15)
+    if r.startswith(b"-ERR"):
+        return r
+    s.check_final(unb64(r))
+    return c.reply("")
+
+
+@test
+def challenge_response_logins_through_the_monitor(ctx):
+    """CRAM-MD5 and SCRAM-SHA-256 are spoken by the pre-login process and
+    decided by the monitor, which hands the socket to the user's session."""
+    empty = chroot_dir(ctx)
+    srv = ctx.server({"privsep-directory": empty})
+    uid = pwd.getpwnam(FLAT_MAIL_USER).pw_uid      # the flat-file users' mail user
+    for mech in ("CRAM-MD5", "SCRAM-SHA-256"):
+        with srv.connect() as c:
+            pid = wait_holders(srv, c, 1, "before %s" % mech)[0]
+            check_unprivileged(pid, empty, "pre-login process")
+            check.startswith(_sasl_login(srv, c, mech), b"+OK", mech)
+            after = wait_holders(srv, c, 1, "after %s" % mech)[0]
+            check.true(after != pid, "the pre-login process holds the socket after %s" % mech)
+            check.eq(ids(after)[0], [uid] * 4, "uids of the session after %s" % mech)
+            check.startswith(c.ok("STAT"), b"+OK", "STAT after %s" % mech)
+            c.ok("QUIT")
+    check.eq(len(re.findall(r"session end: user=fuser1 .* end=QUIT", srv.log_text())), 2,
+             "session lines of the two logins:\n" + srv.log_tail())
+
+
+@test
+def scram_signature_refused_ends_before_the_login(ctx):
+    """A client that refuses our SCRAM signature never reaches its
+    mailbox: the pre-login process ends the session, the monitor logs it."""
+    srv = ctx.server()
+    with srv.connect() as c:
+        s = Scram("fuser1", password_of("fuser1"))
+        c.cmd("AUTH SCRAM-SHA-256 " + s.client_first())
+        r = c.reply(s.client_final(unb64(c.readline())), timeout=15)
+        check.startswith(r, b"+ ", "the server-final continuation")
+        check.eq(c.reply("*"), b"-ERR authentication cancelled", "refused signature")
+        check.true(c.closed_within(5), "session open after a refused signature")
+    check.true(srv.wait_log(r"session end: user=fuser1 .* end=SASL cancelled"),
+               "no session log line:\n" + srv.log_tail())
+    check.true("opened" not in srv.log_text(), "a mailbox was opened:\n" + srv.log_tail())
+
+
+@test
+def challenges_are_bounded(ctx):
+    """The monitor hands out a bounded number of challenges a session."""
+    srv = ctx.server()
+    with srv.connect() as c:
+        for i in range(64):
+            r = c.reply("AUTH CRAM-MD5")
+            check.startswith(r, b"+ ", "challenge %d" % (i + 1))
+            check.eq(c.reply("*"), b"-ERR authentication cancelled", "cancel %d" % (i + 1))
+        check.startswith(c.err("AUTH SCRAM-SHA-256 " + Scram("fuser1", "x").client_first()),
+                         b"-ERR [SYS/TEMP]", "the 65th exchange")
+        # Passwords still go through.
+        c.ok("USER fuser1")
+        c.ok("PASS " + password_of("fuser1"))
+        c.ok("QUIT")
