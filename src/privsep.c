@@ -1126,6 +1126,15 @@ enum privsep_role privsep_start(struct session *s)
     return monitor_loop(s);
 }
 
+int privsep_client_fd(const struct session *s)
+{
+    const struct privsep *ps = s->privsep;
+
+    if (!ps || ps->prelogin)
+        return -1;
+    return ps->relay ? ps->chan : s->conn.fd;
+}
+
 int privsep_take_client(struct session *s)
 {
     static struct privsep_msg m;

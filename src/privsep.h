@@ -69,6 +69,13 @@ void privsep_login_complete(struct session *s) __attribute__((noreturn));
  * the monitor why (it writes the session's log line) and exit. */
 void privsep_prelogin_end(struct session *s) __attribute__((noreturn));
 
+/* In the monitor between a login and privsep_take_client(): the
+ * descriptor that stands for the client, the socket after a handoff or the
+ * channel to a relay (-1 without separation: use s->conn.fd). A process
+ * forked meanwhile must close it, or the client's connection could outlive
+ * the session. */
+int privsep_client_fd(const struct session *s);
+
 /* In the monitor after session_login_finish(), once it no longer runs as
  * root: take the client back with the bytes the pre-login process had read
  * beyond the login command, or switch the connection to the relay channel.

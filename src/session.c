@@ -360,8 +360,10 @@ enum pop3_outcome session_login_finish(struct session *s)
     }
     /* Still root: relay grants and bulletin records belong to root. */
     conn_flush(&s->conn);
+    /* After a relayed login the channel to the relay stands for the
+     * client: the actions' process must not hold it open either. */
     onlogin_run(s->cfg, &s->auth, s->conn.clienthost, s->conn.serverhost,
-                s->conn.fd);
+                s->privsep ? privsep_client_fd(s) : s->conn.fd);
     if (privs_drop(s->auth.uid, s->auth.gid, &err) < 0) {
         log_errx("user %s: %s", s->auth.user, err);
         session_reply(s, "SYS/TEMP", "server error, try again later");

@@ -366,3 +366,26 @@ def challenges_are_bounded(ctx):
         c.ok("USER fuser1")
         c.ok("PASS " + password_of("fuser1"))
         c.ok("QUIT")
+
+
+@test(timeout=40)
+def relayed_session_ends_despite_a_hanging_onlogin_action(ctx):
+    """The onlogin actions run in a process forked from the monitor; on a
+    relayed session it must not keep the channel to the relay open, or the
+    client's connection would outlive its QUIT until the action stops."""
+    from suites.onlogin import OtherSetup, timed_login
+    s = OtherSetup(ctx, mode="hang", config={"privsep-relay": "yes",
+                                              "onlogin-timeout": "4"})
+    dt, r, c = timed_login(s.srv, "fuser1", "Flat-secret-1")
+    check.startswith(r, b"+OK", "PASS with a hanging action")
+    check.true(s.wait_requests(1), "the program got no ONLOGIN request")
+    c.ok("STAT")
+    c.cmd("QUIT")
+    check.startswith(c.readline(), b"+OK", "QUIT")
+    t0 = time.monotonic()
+    check.true(c.closed_within(2), "relayed connection open %.1f s after QUIT"
+               % (time.monotonic() - t0))
+    c.close()
+    check.true(s.srv.wait_log(r"onlogin: driver other: user fuser1: still running after "
+                              r"4\.0 s \(onlogin-timeout\); stopped it", 6),
+               "overrun not logged:\n" + s.srv.log_tail())
