@@ -656,7 +656,7 @@ static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
     struct auth_scram as;
     struct auth_attempt att;
     enum pop3_outcome out;
-    char *nonce = NULL, *final = NULL;
+    char *nonce = NULL, *final = NULL, clean[160];
     const char *err, *first;
     size_t len;
 
@@ -726,8 +726,11 @@ static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
         || len != 0) {
         if (s->state == STATE_DONE && out == POP_QUIET)
             goto done;
+        /* Before the handoff only the client's own name is known here. */
         log_info("user %s: the client refused the SCRAM server signature",
-                 privsep_prelogin(s) ? sc.user : s->auth.user);
+                 privsep_prelogin(s)
+                 ? log_sanitize(clean, sizeof clean, sc.user, strlen(sc.user))
+                 : s->auth.user);
         session_reply(s, NULL, "authentication cancelled");
         s->end_reason = "SASL cancelled";
         session_set_state(s, STATE_DONE);
