@@ -72,8 +72,10 @@ char *session_choose_mailbox(const struct config *cfg,
                              const char *clienthost, const char *serverhost,
                              const char **error_r);
 
-/* After a successful authentication: onlogin actions, drop privileges,
- * open the mailbox. Returns the outcome to send for PASS/APOP. */
+/* Authenticate ATT; after success: onlogin actions, drop privileges, open
+ * the mailbox. ATT->password, when set, is wiped as soon as it has been
+ * checked (before any process is forked), so callers pass a writable copy
+ * they own. Returns the outcome to send for PASS/APOP/AUTH. */
 enum pop3_outcome session_login(struct session *s,
                                 const struct auth_attempt *att);
 
