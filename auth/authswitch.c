@@ -525,6 +525,11 @@ enum auth_status auth_authenticate(const struct config *cfg,
             if (st == AUTH_TEMPFAIL)
                 status = AUTH_TEMPFAIL;
         }
+        /* A driver that could not answer for this name might have known
+         * it: the next name (the bare local part, say) may be someone
+         * else's account, so it is tried only after a clear refusal. */
+        if (status == AUTH_TEMPFAIL)
+            break;
     }
     if (!tried)
         log_failure(cfg, att, "-", req.user, AUTH_NO,

@@ -46,7 +46,17 @@ TPOP3D_PRIVSEP_DIR = "/var/lib/tpop3d/empty"
 TPOP3D_COMMENT = "tpop3d privsep user for the benchmark"
 
 # Ports inside the private network namespace, where nothing else listens.
-PORTS = {"tpop3d": 1110, "dovecot": 2110, "popa3d": 110, "memserver": 3110}
+PORTS = {"tpop3d": 1110, "dovecot": 2110, "popa3d": 110, "memserver": 3110,
+         # Implicit TLS (POP3S): an extra listener of the same tpop3d, and a
+         # second Dovecot instance with ssl = yes (see write_configs).
+         "tpop3d-tls": 1995, "dovecot-tls": 2995}
+TLS_DIR = os.path.join(ROOT, "tls")
+TLS_CERT = os.path.join(TLS_DIR, "cert.pem")
+TLS_KEY = os.path.join(TLS_DIR, "key.pem")
+# The TLS part: its downloads use these mailboxes (those the profile has),
+# its session test this many clients.
+TLS_SIZES = ("100 MB", "1 GB")
+TLS_CLIENTS = 4
 
 # name: (user, approximate bytes, seed, share of bytes in small messages)
 MAILBOXES = {
@@ -63,7 +73,7 @@ SESSION_CLIENTS = (1, 4, 16)
 POPA3D_BURST = 448
 POPA3D_WINDOW = 10
 # In the order they run: the first open of a mailbox must come first.
-MEASUREMENTS = ("open", "downloads", "memory", "sessions", "commit")
+MEASUREMENTS = ("open", "downloads", "memory", "sessions", "tls", "commit")
 
 PROFILES = {
     "full": {
@@ -318,15 +328,42 @@ def place_mailboxes(profile, boxes, created, servers=SERVERS):
 TPOP3D_OPTIONAL = ("mailspool-index: $(path)/.$(file).tpop3d-index",)
 
 
+def make_certificate():
+    """A self-signed EC P-256 certificate for both servers' TLS listeners."""
+    os.makedirs(TLS_DIR, exist_ok=True)
+    os.chmod(TLS_DIR, 0o755)
+    if os.path.exists(TLS_CERT) and os.path.exists(TLS_KEY):
+        return
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "30", "-subj", "/CN=localhost", "-keyout", TLS_KEY,
+         "-out", TLS_CERT], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(TLS_KEY, 0o600)
+
+
 def write_configs(tpop3d):
     t = os.path.join(ROOT, "tpop3d")
     conf = os.path.join(t, "tpop3d.conf")
+    make_certificate()
+    listen = "127.0.0.1:%d" % PORTS["tpop3d"]
+    tls_listen = "%s 127.0.0.1:%d;tls=immediate,%s,%s" % (listen, PORTS["tpop3d-tls"],
+                                                          TLS_CERT, TLS_KEY)
+    common = ("max-children: 10000\n"
+              "timeout-seconds: 600\n"
+              "mailbox: bsd:%s/$(user)\n"
+              "auth-passwd-enable: yes\n" % os.path.join(t, "spool"))
+    # The TLS listener only when this build takes it; otherwise the TLS
+    # part of the run reports tpop3d as not measured.
+    with open(conf, "w") as f:
+        f.write("listen-address: %s\n%s" % (tls_listen, common))
+    os.chmod(conf, 0o600)
+    r = subprocess.run([tpop3d, "-t", "-f", conf], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tls_ok = r.returncode == 0
+    if not tls_ok:
+        log("this tpop3d does not take a tls=immediate listener: %s"
+            % r.stdout.decode(errors="replace").strip()[:200])
     base = ("# tpop3d for the benchmark\n"
-            "listen-address: 127.0.0.1:%d\n"
-            "max-children: 10000\n"
-            "timeout-seconds: 600\n"
-            "mailbox: bsd:%s/$(user)\n"
-            "auth-passwd-enable: yes\n" % (PORTS["tpop3d"], os.path.join(t, "spool")))
+            "listen-address: %s\n%s" % (tls_listen if tls_ok else listen, common))
     # Extra directives for a variant of tpop3d (say, "privsep-relay: yes").
     base += "".join(l.strip() + "\n" for l in
                     os.environ.get("TPOP3D_BENCH_CONFIG", "").split(";") if l.strip())
@@ -347,7 +384,7 @@ def write_configs(tpop3d):
     os.chmod(conf, 0o600)
     d = os.path.join(ROOT, "dovecot")
     if not os.path.isdir(d):
-        return
+        return tls_ok
     for sub in ("run", "state"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
         os.chmod(os.path.join(d, sub), 0o755)
@@ -381,6 +418,46 @@ service pop3-login {{
   }}
 }}
 """.format(d=d, port=PORTS["dovecot"]))
+    # POP3S in a second instance, so that the plain figures above come from
+    # a Dovecot whose login processes do not load a certificate.
+    for sub in ("run-tls", "state-tls"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+        os.chmod(os.path.join(d, sub), 0o755)
+    with open(os.path.join(d, "dovecot-tls.conf"), "w") as f:
+        f.write("""# Dovecot for the benchmark over TLS: POP3S only, the same mailboxes.
+base_dir = {d}/run-tls
+state_dir = {d}/state-tls
+instance_name = tpop3d-bench-tls
+log_path = {d}/dovecot-tls.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1000
+mail_location = mbox:{d}/mail/%u:INBOX={d}/spool/%u
+pop3_no_flag_updates = yes
+passdb {{
+  driver = shadow
+}}
+userdb {{
+  driver = passwd
+  override_fields = home={d}/home/%u
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = {port}
+    ssl = yes
+  }}
+}}
+""".format(d=d, port=PORTS["dovecot-tls"], cert=TLS_CERT, key=TLS_KEY))
+    return tls_ok
 
 
 def machine_info():
@@ -484,8 +561,8 @@ def outer(args):
         make_users(created, profile)
         boxes = generate_mailboxes(profile)
         place_mailboxes(profile, boxes, created, ("tpop3d",) if prof else SERVERS)
-        write_configs(bins["tpop3d"])
-        plan = {"profile": profile_name, "bins": bins, "boxes": boxes,
+        tls_ok = write_configs(bins["tpop3d"])
+        plan = {"tpop3d_tls": tls_ok,"profile": profile_name, "bins": bins, "boxes": boxes,
                 "machine": machine_info(), "versions": versions(bins, args.srcdir),
                 "drop_caches": not args.no_drop_caches,
                 "only": args.only.split(",") if args.only else None, "prof": prof}
@@ -511,9 +588,28 @@ def outer(args):
         with open(res_path) as f:
             results = json.load(f)
         results["elapsed"] = time.monotonic() - t_start
-        text = render(results)
-        print()
-        print(text)
+        only = args.only.split(",") if args.only else list(MEASUREMENTS)
+        command = "bash bench/run.sh" + "".join(
+            " " + a for a in (("--quick" if args.quick else ""),
+                              ("--only=" + args.only if args.only else "")) if a)
+        tls_text = render_tls(results, command)
+        if only == ["tls"]:
+            # Only the TLS part ran: the rest of the results file stays.
+            try:
+                with open(args.output) as f:
+                    old = f.read()
+            except FileNotFoundError:
+                old = ""
+            text = replace_tls_section(old, tls_text) if tls_text else old
+            print()
+            print(tls_text)
+        else:
+            text = render(results)
+            print()
+            print(text)
+            if tls_text:
+                print(tls_text)
+                text += "\n" + tls_block(tls_text)
         with open(args.output, "w") as f:
             f.write(text)
         log("table written to %s (%.0f s in all)" % (args.output, results["elapsed"]))
@@ -612,6 +708,7 @@ class Inner:
                     "versions": plan["versions"], "download": {}, "open": {},
                     "sessions": {}, "commit": {}, "memory": {}, "failed": {},
                     "notes": [], "sizes": self.profile["sizes"],
+                    "tls": {"download": {}, "sessions": {}, "failed": {}, "desc": {}},
                     "open_size": self.profile["open_size"],
                     "reps": self.profile["reps"], "reopen_reps": self.profile["reopen_reps"],
                     "session_reps": self.profile["session_reps"],
@@ -679,8 +776,24 @@ class Inner:
         run([self.bins["popa3d"], "-D"], env=env, preexec_fn=self.pin_server)
         for server in SERVERS:
             self.wait_listening(server)
+        if self.wants("tls"):
+            self.procs["dovecot-tls"] = subprocess.Popen(
+                [self.bins["dovecot"], "-F", "-c", os.path.join(d, "dovecot-tls.conf")],
+                stdin=subprocess.DEVNULL, stdout=open(os.path.join(d, "stdout-tls.log"), "ab"),
+                stderr=subprocess.STDOUT, env=env, cwd=d, preexec_fn=self.pin_server)
+            for server in ("dovecot-tls", "tpop3d-tls"):
+                if server == "tpop3d-tls" and not self.plan.get("tpop3d_tls"):
+                    continue
+                try:
+                    self.wait_listening(server)
+                except SetupError as e:
+                    self.res["tls"]["failed"][server] = str(e)
+                    log(str(e))
         inode = [i for lp, _, st, i in tcp_table() if lp == PORTS["popa3d"] and st == "0A"][0]
         self.popa3d_pid = pids_holding(inode)[0]
+
+    def wants(self, name):
+        return name in (self.plan.get("only") or MEASUREMENTS)
 
     def wait_listening(self, server, timeout=20.0):
         deadline = time.monotonic() + timeout
@@ -736,8 +849,10 @@ class Inner:
 
     # -- the client ---------------------------------------------------------
     def client(self, server, mode, *opts, timeout=900):
+        # SERVER-tls: the server's implicit-TLS listener.
+        tls = ["-s"] if server.endswith("-tls") else []
         argv = [self.bins["popclient"], "-p", str(PORTS[server]), "-w", PASSWORD] + \
-            [str(o) for o in opts] + [mode]
+            tls + [str(o) for o in opts] + [mode]
         t0 = time.monotonic()
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, timeout=timeout)
@@ -836,7 +951,10 @@ class Inner:
         r = {"secs": secs, "octets": int(kv["octets"]), "payload": int(kv["payload"]),
              "wire": int(kv["wire"]), "msgs": int(kv["msgs"]),
              "fetched": int(kv["fetched"]), "complete": kv["complete"] == "1",
-             "verified": kv["verified"] == "1", "mbps": int(kv["payload"]) / secs / 1e6}
+             "verified": kv["verified"] == "1", "mbps": int(kv["payload"]) / secs / 1e6,
+             "client_cpu_secs": float(kv.get("client_cpu_secs", 0))}
+        if "tls_version" in kv:
+            r["tls"] = "%s %s %s" % (kv["tls_version"], kv["tls_cipher"], kv["tls_group"])
         if not r["verified"]:
             r["error"] = "served bytes differ from the sizes listed"
         return r
@@ -922,7 +1040,7 @@ class Inner:
             self.stop_proc(mem)
             self.set_pinning(True)
 
-    def sessions_one(self, server, n):
+    def sessions_one(self, server, n, resume=False):
         count = self.profile["sessions_count"]
         if server == "popa3d":
             # popa3d -D admits POPA3D_BURST new sessions per POPA3D_WINDOW
@@ -933,7 +1051,8 @@ class Inner:
             time.sleep(POPA3D_WINDOW + 1)
         kv = self.client(server, "sessions", "-U", SESSION_USER_PREFIX, "-b", SESSION_USER_BASE,
                          "-c", n, "-n", count,
-                         "-t", self.profile["sessions_bound"], "-T", "10", "-S")
+                         "-t", self.profile["sessions_bound"], "-T", "10", "-S",
+                         *(["-r"] if resume else []))
         if "rate" not in kv or kv.get("sessions", "0") == "0":
             return {"error": kv.get("error", "failed")}
         r = {"rate": float(kv["rate"]), "p50_ms": float(kv["p50_ms"]),
@@ -941,7 +1060,82 @@ class Inner:
              "errors": int(kv["errors"]), "secs": float(kv["secs"])}
         if r["errors"]:
             r["first_error"] = kv.get("error", "")
+        if "tls_resumed" in kv:
+            r["resumed"] = int(kv["tls_resumed"])
+            r["offered"] = int(kv.get("tls_offered", 0))
+            r["tls"] = "%s %s %s" % (kv["tls_version"], kv["tls_cipher"], kv["tls_group"])
         return r
+
+    def measure_tls(self):
+        """Implicit TLS against plain, for tpop3d and Dovecot, in the same
+        rounds: downloads, then sessions without and with resumption."""
+        out = self.res["tls"]
+        pairs = [("dovecot", "dovecot-tls"), ("tpop3d", "tpop3d-tls")]
+        if not self.plan.get("tpop3d_tls"):
+            out["failed"]["tpop3d-tls"] = "this build takes no tls=immediate listener"
+        keys = []
+        for plain, tls in pairs:
+            if plain in self.res["failed"]:
+                continue
+            keys.append(plain)
+            if tls in out["failed"]:
+                continue
+            kv = self.client(tls, "open", "-u", "%s%d" % (SESSION_USER_PREFIX,
+                                                           SESSION_USER_BASE), "-T", "30")
+            if kv.get("ok") != "1":
+                out["failed"][tls] = "login over TLS failed: %s" % kv.get("error", kv)
+                log("%s: %s" % (tls, out["failed"][tls]))
+                continue
+            keys.append(tls)
+        tls_keys = [k for k in keys if k.endswith("-tls")]
+        for size in [s for s in TLS_SIZES if s in self.profile["sizes"]]:
+            user = MAILBOXES[size][0]
+            d = out["download"].setdefault(size, {})
+            for k in keys:
+                self.client(k, "open", "-u", user)
+            for depth in (1, 32):
+                def one(server):
+                    r = self.download_run(server, user, depth)
+                    r["score"] = r.get("mbps", 0)
+                    r["final"] = not r.get("complete", True)
+                    return r
+                best = self.rounds(keys, self.profile["reps"][size],
+                                   self.profile["rep_budget"], one)
+                d[str(depth)] = best
+                for k in keys:
+                    r = best[k]
+                    if "tls" in r:
+                        out["desc"][k] = r["tls"]
+                    log("%s: download %s, %s: %s" % (
+                        k, size, "one RETR at a time" if depth == 1 else
+                        "%d RETRs in flight" % depth,
+                        r.get("error") or "%.1f MB/s, %.2f s, client CPU %.2f s%s" % (
+                            r["mbps"], r["secs"], r["client_cpu_secs"],
+                            "" if r["complete"] else " (stopped after %d of %d messages)"
+                            % (r["fetched"], r["msgs"]))))
+        self.set_pinning(False)
+        try:
+            for variant, ks, resume in (("plain", [k for k in keys if k not in tls_keys], False),
+                                        ("noresume", tls_keys, False),
+                                        ("resume", tls_keys, True)):
+                def one(server):
+                    r = self.sessions_one(server, TLS_CLIENTS, resume)
+                    r["score"] = r.get("rate", 0)
+                    return r
+                best = self.rounds(ks, self.profile["session_reps"], 1e9, one)
+                out["sessions"][variant] = best
+                for k in ks:
+                    r = best[k]
+                    if "tls" in r:
+                        out["desc"][k] = r["tls"]
+                    log("%s: %s, %d clients: %s" % (
+                        k, variant, TLS_CLIENTS, r.get("error") or
+                        "%.0f sessions/s, p50 %.2f ms, p99 %.2f ms, %d errors%s" % (
+                            r["rate"], r["p50_ms"], r["p99_ms"], r["errors"],
+                            ", %d of %d resumed" % (r["resumed"], r["sessions"])
+                            if "resumed" in r else "")))
+        finally:
+            self.set_pinning(True)
 
     def measure_memory(self):
         size = self.profile["open_size"]
@@ -1360,6 +1554,200 @@ def render(res):
     for n in notes:
         lines.append("- " + n)
     return "\n".join(lines) + "\n"
+
+
+TLS_SECTION_START = "<!-- tls: begin -->"
+TLS_SECTION_END = "<!-- tls: end -->"
+TLS_TARGETS = {
+    "dl": (">= 3x Dovecot over TLS", lambda t, d: t >= 3 * d),
+    "resume": (">= 3x Dovecot over TLS", lambda t, d: t >= 3 * d),
+}
+
+
+def render_tls(res, command):
+    """The TLS section: implicit TLS against plain for tpop3d and Dovecot,
+    measured in the same rounds."""
+    t = res.get("tls") or {}
+    if not t.get("download") and not t.get("sessions"):
+        return ""
+    cols = ("dovecot", "dovecot-tls", "tpop3d", "tpop3d-tls")
+    rows = []
+    missed = []
+    star = False
+
+    def cell(r, fmt):
+        nonlocal star
+        if r is None:
+            return "-", None
+        if "error" in r:
+            return "error: %s" % r["error"][:60], None
+        text = fmt(r)
+        if r.get("complete") is False:
+            text += "*"
+            star = True
+        return text, r
+
+    def add(figure, found, key, target):
+        cells, vals = [], {}
+        for c in cols:
+            if c in t["failed"]:
+                cells.append("failed")
+                continue
+            text, r = found(c)
+            cells.append(text)
+            if r is not None:
+                vals[c] = r
+        return figure, cells, vals, key, target
+
+    for depth, what in (("1", "one RETR at a time"), ("32", "32 RETRs in flight")):
+        for size in [s for s in TLS_SIZES if s in t["download"]]:
+            d = t["download"][size].get(depth, {})
+            rows.append(add("full download, %s, %s (MB/s)" % (what, size),
+                            lambda c, d=d: cell(d.get(c), lambda r: "%s (%.2f s)" % (
+                                fmt_num(r["mbps"]), r["secs"])),
+                            "mbps", "dl"))
+    ss = t.get("sessions", {})
+    for variant, label in (("noresume", "no resumption"), ("resume", "with resumption")):
+        if variant not in ss:
+            continue
+        for key, what in (("rate", "sessions/s"), ("p50_ms", "  p50 latency (ms)"),
+                          ("p99_ms", "  p99 latency (ms)")):
+            def found(c, key=key, variant=variant):
+                r = ss.get("plain" if not c.endswith("-tls") else variant, {}).get(c)
+                return cell(r, lambda r: fmt_num(r[key]) + (
+                    " (%d failed)" % r["errors"] if key == "rate" and r.get("errors") else ""))
+            fig = ("TLS %s, %d clients, %s" % (what, TLS_CLIENTS, label) if key == "rate"
+                   else "%s, %s" % (what, label))
+            rows.append(add(fig, found, key, "resume" if variant == "resume" and
+                            key == "rate" else None))
+        def found_res(c, variant=variant):
+            r = ss.get(variant, {}).get(c) if c.endswith("-tls") else None
+            if not r or "resumed" not in r:
+                return ("-" if not r or "error" not in r else "error"), None
+            if variant == "resume":
+                return "%d of %d (%d offered)" % (r["resumed"], r["sessions"],
+                                                  r["offered"]), None
+            return "%d of %d" % (r["resumed"], r["sessions"]), None
+        rows.append(add("  handshakes resumed, %s" % label, found_res, None, None))
+
+    header = ["figure", "dovecot plain", "dovecot TLS", "tpop3d plain", "tpop3d TLS",
+              "tpop3d/dovecot over TLS", "TLS/plain, dovecot", "TLS/plain, tpop3d",
+              "target for tpop3d"]
+    table = []
+    for figure, cells, vals, key, target in rows:
+        def v(c):
+            r = vals.get(c)
+            return r.get(key) if r and key else None
+        tt, dt, tp, dp = v("tpop3d-tls"), v("dovecot-tls"), v("tpop3d"), v("dovecot")
+        ttext = ""
+        if target:
+            text, check = TLS_TARGETS[target]
+            if tt is None or dt is None:
+                ttext = text + ": not measured"
+            else:
+                ok = check(tt, dt)
+                ttext = "%s: %s" % (text, "met" if ok else "MISSED")
+                if not ok:
+                    missed.append(figure.strip())
+        table.append([figure] + cells + [ratio(tt, dt), ratio(dt, dp), ratio(tt, tp), ttext])
+
+    lines = ["## Over TLS: implicit TLS (POP3S) against plain POP3", ""]
+    m = res["machine"]
+    try:
+        with open("/proc/loadavg") as f:
+            load_end = " ".join(f.read().split()[:3])
+    except OSError:
+        load_end = "?"
+    lines.append("Run with `%s` on %s; load average %s at the start, %s at the end "
+                 "(other work on the machine weighs on every figure, most on the "
+                 "session rates)." % (command, m["date"], m.get("load", "?"), load_end))
+    lines.append("")
+    desc = t.get("desc", {})
+    lines.append("- negotiated: %s" % "; ".join(
+        "%s %s" % (c.replace("-tls", ""), desc[c]) for c in cols if c in desc))
+    lines.append("- machine: %s CPUs, %s, Linux %s; %s; %s" % (
+        m["nproc"], m["cpu"], m["kernel"], res["versions"]["dovecot"],
+        res["versions"]["tpop3d"]))
+    lines.append("- the mailboxes, accounts, client and CPU placement of the main table; "
+                 "*plain* is each server's ordinary POP3 port, *TLS* its implicit-TLS port, "
+                 "all four measured in the same rounds (downloads: best of up to %d runs, "
+                 "sessions: best of %d); the client offers TLS 1.3 with "
+                 "TLS_AES_128_GCM_SHA256 only and does not verify the certificate (a "
+                 "self-signed EC P-256 one made for the run, shared by both servers)"
+                 % (max(res["reps"].values()), res["session_reps"]))
+    lines.append("- tpop3d: an extra listener `127.0.0.1:%d;tls=immediate,CERT,KEY` of the "
+                 "same daemon (its other TLS settings at their defaults, kTLS off). Dovecot: "
+                 "a second instance on the same mailboxes with `ssl = yes`, "
+                 "`ssl_min_protocol = TLSv1.2` and a pop3s listener, so that its plain "
+                 "figures come from the instance without TLS; one login process per "
+                 "connection, as in the plain rows" % PORTS["tpop3d-tls"])
+    lines.append("- sessions: %d clients in parallel, connect, TLS handshake, USER, PASS, "
+                 "STAT, QUIT (the session time includes the handshake); *with resumption* "
+                 "each client offers the session ticket of its previous connection, and "
+                 "*handshakes resumed* counts the handshakes the server actually resumed "
+                 "(SSL_session_reused; the first connection of each client has no session "
+                 "to offer)" % TLS_CLIENTS)
+    lines.append("")
+    widths = [max(len(str(r[i])) for r in table + [header]) for i in range(len(header))]
+    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in table:
+        lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+    lines.append("")
+    notes = []
+    if star:
+        notes.append("`*`: the download reached its time bound; the rate is over the "
+                     "messages fetched until then.")
+    cpu = []
+    for size, dd in t["download"].items():
+        for depth, best in dd.items():
+            for c in ("dovecot-tls", "tpop3d-tls"):
+                r = best.get(c) or {}
+                if r.get("secs"):
+                    cpu.append("%s %s %s: %.0f %%" % (
+                        c.replace("-tls", ""), size, "1 RETR" if depth == "1" else
+                        "%s in flight" % depth, 100.0 * r["client_cpu_secs"] / r["secs"]))
+    if cpu:
+        notes.append("There is no TLS reference server; the client's own CPU time over "
+                     "the session time, for the TLS downloads: " + "; ".join(cpu) + ".")
+    for c, r in ss.get("resume", {}).items():
+        if "resumed" not in r:
+            continue
+        name = c.replace("-tls", "")
+        if r["offered"] == 0:
+            notes.append("%s never gave the client a resumable session (no ticket, or "
+                         "none it would take back), so nothing was offered: every "
+                         "handshake of its *with resumption* rows was a full one." % name)
+        elif r["resumed"] < r["offered"]:
+            notes.append("%s resumed %d of the %d handshakes in which the client offered "
+                         "a session; the others were full handshakes."
+                         % (name, r["resumed"], r["offered"]))
+    for c, why in t["failed"].items():
+        notes.append("%s was left out: %s" % (c, why))
+    if missed:
+        notes.append("tpop3d misses its target on: " + "; ".join(missed) + ".")
+    for n in notes:
+        lines.append("- " + n)
+    return "\n".join(lines) + "\n"
+
+
+def tls_block(text):
+    return "%s\n%s\n%s\n" % (TLS_SECTION_START, text.rstrip("\n"), TLS_SECTION_END)
+
+
+def replace_tls_section(old, text):
+    """OLD (a results file) with its TLS section replaced by TEXT, or TEXT
+    put before the login storm's section or at the end."""
+    block = tls_block(text)
+    if TLS_SECTION_START in old and TLS_SECTION_END in old:
+        a = old.index(TLS_SECTION_START)
+        b = old.index(TLS_SECTION_END) + len(TLS_SECTION_END) + 1
+        return old[:a] + block + old[b:]
+    marker = "<!-- authstorm: begin -->"
+    if marker in old:
+        a = old.index(marker)
+        return old[:a] + block + "\n" + old[a:]
+    return old.rstrip("\n") + ("\n\n" if old else "") + block
 
 
 def main():

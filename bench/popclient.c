@@ -10,16 +10,21 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* Large enough that one recv() usually drains what the loopback queued. */
 #define RECV_BUF (1024 * 1024)
@@ -47,16 +52,29 @@ struct opts {
     int workers;
     unsigned long count;
     int spread;         /* one source address per session */
+    int tls;            /* implicit TLS: handshake right after connect */
+    int resume;         /* sessions: offer the last session ticket again */
+    const char *suites;     /* TLS 1.3 cipher suites offered */
 };
 
 struct conn {
     int fd;
+    SSL *ssl;           /* NULL without TLS */
+    int offered;            /* a kept session was offered for resumption */
     char *buf;
     size_t pos, len;
     uint64_t wire;          /* octets received */
     int timeout_ms;
     char err[256];
 };
+
+/* One context per process; the forked workers of the session test each
+ * inherit their own copy, and keep their own session to resume. */
+static SSL_CTX *tls_ctx;
+static SSL_SESSION *tls_kept;
+/* What the first handshake of this process negotiated, to be printed so
+ * that rows compare like with like. */
+static char tls_desc[160];
 
 static double now(void)
 {
@@ -138,7 +156,7 @@ static int wait_fd(struct conn *c, short events)
 
 /* Connect to the server; with SRC, from that source address (the port is
  * chosen at connect time, so thousands of sources need no port each). */
-static int conn_open(struct conn *c, const struct opts *o, const struct in_addr *src)
+static int tcp_open(struct conn *c, const struct opts *o, const struct in_addr *src)
 {
     struct sockaddr_in sa;
     int one = 1;
@@ -200,8 +218,81 @@ out_close:
     return -1;
 }
 
+/* The whole TLS handshake, on the non-blocking socket; with resumption on,
+ * the session kept from this process's previous connection is offered. */
+static int tls_start(struct conn *c, const struct opts *o)
+{
+    int r;
+
+    if (!o->tls)
+        return 0;
+    c->ssl = SSL_new(tls_ctx);
+    if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+        set_err(c, "SSL_new failed");
+        return -1;
+    }
+    if (o->resume && tls_kept && SSL_SESSION_is_resumable(tls_kept))
+        c->offered = SSL_set_session(c->ssl, tls_kept) == 1;
+    for (;;) {
+        ERR_clear_error();
+        r = SSL_connect(c->ssl);
+        if (r == 1)
+            break;
+        switch (SSL_get_error(c->ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+            if (wait_fd(c, POLLIN) < 0)
+                return -1;
+            continue;
+        case SSL_ERROR_WANT_WRITE:
+            if (wait_fd(c, POLLOUT) < 0)
+                return -1;
+            continue;
+        default:
+            set_err(c, "TLS handshake failed: %s",
+                ERR_reason_error_string(ERR_peek_last_error()) ?
+                ERR_reason_error_string(ERR_peek_last_error()) : "connection closed");
+            return -1;
+        }
+    }
+    if (!tls_desc[0]) {
+        int nid = SSL_get_negotiated_group(c->ssl);
+        const char *g = nid > 0 ? SSL_group_to_name(c->ssl, nid) : NULL;
+
+        snprintf(tls_desc, sizeof(tls_desc), "tls_version=%s tls_cipher=%s tls_group=%s",
+             SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), g ? g : "?");
+    }
+    return 0;
+}
+
+static int conn_open(struct conn *c, const struct opts *o, const struct in_addr *src)
+{
+    if (tcp_open(c, o, src) < 0)
+        return -1;
+    return tls_start(c, o);
+}
+
 static void conn_close(struct conn *c)
 {
+    if (c->ssl) {
+        SSL_SESSION *s;
+
+        /* TLS 1.3 tickets arrive after the handshake; by the end of a
+         * session they have been read. The newest one is kept, as a mail
+         * client would. SSL_shutdown before SSL_free: a connection freed
+         * without close_notify would mark its session as not resumable. */
+        if (tls_ctx && (s = SSL_get1_session(c->ssl)) != NULL) {
+            if (SSL_SESSION_is_resumable(s)) {
+                if (tls_kept)
+                    SSL_SESSION_free(tls_kept);
+                tls_kept = s;
+            } else {
+                SSL_SESSION_free(s);
+            }
+        }
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -228,6 +319,35 @@ static int fill(struct conn *c)
         c->pos = 0;
     }
     for (;;) {
+        if (c->ssl) {
+            size_t want = RECV_BUF - c->len;
+            int r;
+
+            ERR_clear_error();
+            r = SSL_read(c->ssl, c->buf + c->len, want > INT_MAX ? INT_MAX : (int)want);
+            if (r > 0) {
+                n = r;
+                break;
+            }
+            switch (SSL_get_error(c->ssl, r)) {
+            case SSL_ERROR_WANT_READ:
+                if (wait_fd(c, POLLIN) < 0)
+                    return -1;
+                continue;
+            case SSL_ERROR_WANT_WRITE:
+                if (wait_fd(c, POLLOUT) < 0)
+                    return -1;
+                continue;
+            case SSL_ERROR_ZERO_RETURN:
+                set_err(c, "server closed the connection");
+                return -1;
+            default:
+                set_err(c, "TLS read failed: %s", ERR_peek_last_error() ?
+                    ERR_reason_error_string(ERR_peek_last_error()) :
+                    "connection closed");
+                return -1;
+            }
+        }
         n = recv(c->fd, c->buf + c->len, RECV_BUF - c->len, MSG_DONTWAIT);
         if (n > 0)
             break;
@@ -254,6 +374,32 @@ static int send_all(struct conn *c, const char *data, size_t len)
     ssize_t n;
 
     while (len > 0) {
+        if (c->ssl) {
+            int r;
+
+            ERR_clear_error();
+            r = SSL_write(c->ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+            if (r > 0) {
+                data += r;
+                len -= (size_t)r;
+                continue;
+            }
+            switch (SSL_get_error(c->ssl, r)) {
+            case SSL_ERROR_WANT_READ:
+                if (wait_fd(c, POLLIN) < 0)
+                    return -1;
+                continue;
+            case SSL_ERROR_WANT_WRITE:
+                if (wait_fd(c, POLLOUT) < 0)
+                    return -1;
+                continue;
+            default:
+                set_err(c, "TLS write failed: %s", ERR_peek_last_error() ?
+                    ERR_reason_error_string(ERR_peek_last_error()) :
+                    "connection closed");
+                return -1;
+            }
+        }
         n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             data += n;
@@ -494,6 +640,18 @@ static int each_uidl(const char *line, void *arg)
     return 0;
 }
 
+/* CPU seconds this process has used: a client near the elapsed time is
+ * the bottleneck, not the server (there is no TLS reference server). */
+static double cpu_secs(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+        (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static int run_download(const struct opts *o)
 {
     struct conn c;
@@ -501,11 +659,12 @@ static int run_download(const struct opts *o)
     struct listing list = { 0 }, uidl = { 0 };
     unsigned long msgs = 0, next = 1, last, done = 0, outstanding = 0, mismatched = 0;
     uint64_t octets = 0, payload = 0, expected = 0, one;
-    double t0, t_login, t_retr0, t_retr1, t_end, stop_at;
+    double t0, t_login, t_retr0, t_retr1, t_end, stop_at, cpu0;
     char cmds[REFILL_BATCH * 4 * 24];
     size_t cl;
     int complete, n;
 
+    cpu0 = cpu_secs();
     t0 = now();
     if (conn_open(&c, o, NULL) < 0 || login(&c, o->user, o->pass) < 0)
         goto fail;
@@ -566,12 +725,13 @@ static int run_download(const struct opts *o)
     t_end = now();
     complete = done == msgs;
     printf("ok=1 msgs=%lu octets=%llu fetched=%lu payload=%llu wire=%llu complete=%d "
-           "verified=%d mismatched=%lu secs=%.6f login_ms=%.3f list_ms=%.3f retr_secs=%.6f\n",
+           "verified=%d mismatched=%lu secs=%.6f login_ms=%.3f list_ms=%.3f retr_secs=%.6f "
+           "client_cpu_secs=%.6f%s%s\n",
            msgs, (unsigned long long)octets, done, (unsigned long long)payload,
            (unsigned long long)c.wire, complete,
            mismatched == 0 && payload == expected && (!complete || payload == octets),
            mismatched, t_end - t0, (t_login - t0) * 1e3, (t_retr0 - t_login) * 1e3,
-           t_retr1 - t_retr0);
+           t_retr1 - t_retr0, cpu_secs() - cpu0, tls_desc[0] ? " " : "", tls_desc);
     free(list.sizes);
     conn_close(&c);
     return mismatched == 0 && payload == expected ? 0 : 2;
@@ -696,14 +856,17 @@ fail:
 
 struct worker_result {
     unsigned long ok, errors;
+    unsigned long resumed;  /* successful sessions whose handshake resumed */
+    unsigned long offered;  /* successful sessions that offered a session */
     char first_error[160];
+    char tls_desc[160];
     /* One per successful session: the session times in [0, count), the
      * login times (USER sent to the PASS reply) in [count, 2 * count). */
     uint32_t lat_us[];
 };
 
 static int one_session(const struct opts *o, const char *user, const struct in_addr *src,
-               double *login_s, char *err, size_t errsz)
+               double *login_s, int *resumed, int *offered, char *err, size_t errsz)
 {
     struct conn c;
     unsigned long msgs;
@@ -711,9 +874,14 @@ static int one_session(const struct opts *o, const char *user, const struct in_a
     double t0;
     int r = -1;
 
-    if (conn_open(&c, o, src) < 0)
+    if (tcp_open(&c, o, src) < 0)
         goto out;
+    /* The handshake is part of the session's time. */
     t0 = now();
+    if (tls_start(&c, o) < 0)
+        goto out;
+    *resumed = c.ssl && SSL_session_reused(c.ssl);
+    *offered = c.offered;
     if (login(&c, user, o->pass) < 0)
         goto out;
     *login_s = now() - t0;
@@ -733,6 +901,7 @@ static void worker(const struct opts *o, int w, struct worker_result *res, doubl
     struct in_addr src;
     unsigned long k = 0;
     double t0, login_s = 0;
+    int resumed = 0, offered = 0;
 
     snprintf(user, sizeof(user), "%s%d", o->user_prefix, o->user_base + w);
     /* Failures are retried, but a server that refuses everything must
@@ -743,13 +912,17 @@ static void worker(const struct opts *o, int w, struct worker_result *res, doubl
                    ((unsigned)(1 + (k / 250) % 250) << 8) | (unsigned)(1 + k % 250));
         k++;
         t0 = now();
-        if (one_session(o, user, o->spread ? &src : NULL, &login_s, err, sizeof(err)) == 0) {
+        if (one_session(o, user, o->spread ? &src : NULL, &login_s, &resumed, &offered,
+                err, sizeof(err)) == 0) {
+            res->resumed += (unsigned long)resumed;
+            res->offered += (unsigned long)offered;
             res->lat_us[o->count + res->ok] = (uint32_t)(login_s * 1e6);
             res->lat_us[res->ok++] = (uint32_t)((now() - t0) * 1e6);
         } else if (res->errors++ == 0) {
             snprintf(res->first_error, sizeof(res->first_error), "%.150s", err);
         }
     }
+    snprintf(res->tls_desc, sizeof(res->tls_desc), "%s", tls_desc);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -764,7 +937,8 @@ static int run_sessions(const struct opts *o)
     size_t stride = sizeof(struct worker_result) + 2 * o->count * sizeof(uint32_t);
     struct worker_result *r;
     uint32_t *all, *logins;
-    unsigned long total = 0, errors = 0, i, at;
+    unsigned long total = 0, errors = 0, resumed = 0, offered = 0, i, at;
+    const char *desc = "";
     char *area;
     double t0, t1;
     pid_t pid;
@@ -793,6 +967,10 @@ static int run_sessions(const struct opts *o)
         r = (struct worker_result *)(area + stride * (size_t)w);
         total += r->ok;
         errors += r->errors;
+        resumed += r->resumed;
+        offered += r->offered;
+        if (!desc[0] && r->tls_desc[0])
+            desc = r->tls_desc;
     }
     all = malloc((total + 1) * sizeof(*all));
     logins = malloc((total + 1) * sizeof(*logins));
@@ -817,6 +995,8 @@ static int run_sessions(const struct opts *o)
            total ? logins[(total - 1) / 2] / 1e3 : 0.0,
            total ? logins[(total * 99 + 99) / 100 - 1] / 1e3 : 0.0,
            total ? logins[total - 1] / 1e3 : 0.0);
+    if (o->tls)
+        printf(" %s tls_offered=%lu tls_resumed=%lu", desc, offered, resumed);
     for (w = 0; w < o->workers; w++) {
         r = (struct worker_result *)(area + stride * (size_t)w);
         if (r->errors) {
@@ -845,6 +1025,13 @@ static void usage(void)
           "  sessions  -U prefix [-b base] -w pass -c clients -n count [-t seconds] [-S]\n"
           "            clients in parallel, each count sessions of login, STAT, QUIT as\n"
           "            user prefix<base+client>; -S: one 127/8 source address per session\n"
+          "  -s          implicit TLS (POP3S): TLS 1.3 only, the server's certificate\n"
+          "              is not verified; prints the negotiated version, cipher, group\n"
+          "  -r          sessions over TLS: each client offers the session (ticket) of\n"
+          "              its previous connection when the server gave a resumable one;\n"
+          "              tls_offered= and tls_resumed= count the sessions that offered one\n"
+          "              and those the server resumed\n"
+          "  -C suites   TLS 1.3 cipher suites offered (default TLS_AES_128_GCM_SHA256)\n"
           "  -t seconds  no new RETR or session after this (default 600)\n"
           "  -T seconds  timeout of connect and of each read and write (default 120)\n", stderr);
     exit(3);
@@ -854,12 +1041,12 @@ int main(int argc, char **argv)
 {
     struct opts o = {
         .host = "127.0.0.1", .depth = 1, .bound = 600, .io_timeout_ms = 120000,
-        .workers = 1, .count = 100, .user_base = 1,
+        .workers = 1, .count = 100, .user_base = 1, .suites = "TLS_AES_128_GCM_SHA256",
     };
     const char *mode;
     int ch;
 
-    while ((ch = getopt(argc, argv, "h:p:u:w:U:b:d:t:T:c:n:S")) != -1) {
+    while ((ch = getopt(argc, argv, "h:p:u:w:U:b:d:t:T:c:n:SsrC:")) != -1) {
         switch (ch) {
         case 'h': o.host = optarg; break;
         case 'p': o.port = (int)parse_ulong(optarg, 65535, "-p"); break;
@@ -873,6 +1060,9 @@ int main(int argc, char **argv)
         case 'c': o.workers = (int)parse_ulong(optarg, MAX_WORKERS, "-c"); break;
         case 'n': o.count = parse_ulong(optarg, MAX_SESSIONS_PER_WORKER, "-n"); break;
         case 'S': o.spread = 1; break;
+        case 's': o.tls = 1; break;
+        case 'r': o.resume = 1; break;
+        case 'C': o.suites = optarg; break;
         default: usage();
         }
     }
@@ -881,6 +1071,22 @@ int main(int argc, char **argv)
         usage();
     mode = argv[optind];
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* OpenSSL writes with write(2): a server gone before close_notify must
+     * not kill the client. */
+    signal(SIGPIPE, SIG_IGN);
+    if (o.tls) {
+        /* Only TLS 1.3 and the given suites, so that every server is
+         * measured with the same protocol and cipher. No verification:
+         * the benchmark's certificate is self-signed and on loopback. */
+        tls_ctx = SSL_CTX_new(TLS_client_method());
+        if (!tls_ctx || !SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) ||
+            !SSL_CTX_set_max_proto_version(tls_ctx, TLS1_3_VERSION) ||
+            !SSL_CTX_set_ciphersuites(tls_ctx, o.suites))
+            die("cannot set up TLS with cipher suites %s", o.suites);
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
     if (strcmp(mode, "sessions") == 0) {
         if (!o.user_prefix)
             usage();

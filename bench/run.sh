@@ -17,8 +17,9 @@ usage: bash bench/run.sh [--quick] [--keep] [--no-drop-caches] [--only=LIST] [--
   --quick           10 MB and 100 MB mailboxes only, fewer runs (a few minutes)
   --keep            keep $ROOT (build, mailboxes, logs) for the next run
   --no-drop-caches  never drop the page cache (the first open is then warm)
-  --only=LIST       only these measurements (open,downloads,memory,sessions,commit,
-                    authstorm); the table then has gaps
+  --only=LIST       only these measurements (open,downloads,memory,sessions,tls,
+                    commit,authstorm); the table then has gaps (--only=tls alone
+                    replaces only the TLS section of bench/results.md)
   --no-authstorm    leave out the login storm against MariaDB (bench/authstorm.py)
   --profile=TOOL[,MODE[,SIZE]]
                     instead, profile one tpop3d session: TOOL callgrind or perf,
@@ -130,7 +131,7 @@ say "building tpop3d in $bdir"
 }
 
 warn=(-Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Werror)
-gcc -O2 "${warn[@]}" -o "$bdir/popclient" "$here/popclient.c"
+gcc -O2 "${warn[@]}" -o "$bdir/popclient" "$here/popclient.c" -lssl -lcrypto
 gcc -O2 -pthread "${warn[@]}" -o "$bdir/memserver" "$here/memserver.c"
 
 py=python3

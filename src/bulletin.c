@@ -642,10 +642,16 @@ int bulletin_db_read(struct job *j, const char *name, bool writer,
 }
 /* ---- the entry point ------------------------------------------------------ */
 
-/* The recipient, as the records and the sendmail program know it: no
- * space or control character, and no leading '-' (an option to sendmail). */
+/* The recipient, as the records and the sendmail program know it. The
+ * program reads its argument as a list of addresses, so only characters
+ * that cannot start another address, a comment, a route or a quoted part
+ * may appear: [A-Za-z0-9._+=-] in the local part, [A-Za-z0-9.-] in the
+ * domain, one '@' between them; and no leading '-' (an option). */
 static char *user_key(const struct auth_result *res, char **error_r)
 {
+    static const char local_ok[] = "._+=-", domain_ok[] = ".-";
+    const char *allowed = local_ok;
+    bool bad = false;
     char *key;
 
     if (res->domain && *res->domain)
@@ -653,14 +659,16 @@ static char *user_key(const struct auth_result *res, char **error_r)
                         res->domain);
     else
         key = xstrdup(res->user ? res->user : "");
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        if (*p <= ' ' || *p == 0x7f) {
-            key[0] = '\0';
-            break;
-        }
+    for (const char *p = key; *p && !bad; p++) {
+        if (*p == '@' && allowed == local_ok && p != key && p[1])
+            allowed = domain_ok;
+        else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                   || (*p >= '0' && *p <= '9') || strchr(allowed, *p)))
+            bad = true;
     }
-    if (key[0] == '\0' || key[0] == '-') {
-        *error_r = xstrdup("user name unusable as a mail address");
+    if (bad || key[0] == '\0' || key[0] == '-') {
+        *error_r = xstrdup("user name unusable as a mail address (only "
+                           "letters, digits and ._+=- are allowed)");
         free(key);
         return NULL;
     }

@@ -3,6 +3,7 @@
  * runs an auth driver, never opens a mailbox and never blocks on a client. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -122,16 +123,20 @@ static struct tls_server *tls_for(const struct listen_addr *la,
         if (strcmp(tls_server_cert(set->srv[i]), la->cert) == 0 &&
             strcmp(tls_server_key(set->srv[i]), la->key) == 0)
             return set->srv[i];
+    /* SET owns every context it hands out: one it cannot record could
+     * not be released, so it is never made. */
+    if (set->n == MAX_LISTENERS) {
+        log_errx("%s: listen-address %s: too many different certificates "
+                 "and keys (at most %d): refused", where, word, MAX_LISTENERS);
+        return NULL;
+    }
     srv = tls_server_new(cfg, la->cert, la->key, &err);
     if (!srv) {
         log_errx("%s: listen-address %s: %s", where, word, err);
         free(err);
         return NULL;
     }
-    if (set->n < MAX_LISTENERS)
-        set->srv[set->n++] = srv;
-    else
-        tls_server_unref(&srv);     /* cannot happen: one per listener */
+    set->srv[set->n++] = srv;
     return srv;
 }
 
@@ -142,13 +147,21 @@ static void tls_set_free(struct tls_set *set)
     set->n = 0;
 }
 
-/* Open the sockets for WORD (parsed as LA, with context SRV when it has
- * TLS); appends to listeners[]. 0 or -1 (logged). */
-static int listener_bind(const char *word, const struct listen_addr *la,
-                         struct tls_server *srv, const char *where)
+static void log_listening(const struct listener *l)
 {
-    struct addrinfo hints, *res = NULL, *ai;
-    int r, bound = 0;
+    log_info("listening on %s%s%s%s%s", l->where,
+             l->domain ? " (domain " : "", l->domain ? l->domain : "",
+             l->domain ? ")" : "", tls_mode_text(l->tls));
+}
+
+/* The addresses of WORD (parsed as LA), as listener_bind would use them.
+ * NULL after logging why. */
+static struct addrinfo *listener_resolve(const char *word,
+                                         const struct listen_addr *la,
+                                         const char *where)
+{
+    struct addrinfo hints, *res = NULL;
+    int r;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -157,13 +170,29 @@ static int listener_bind(const char *word, const struct listen_addr *la,
     r = getaddrinfo(la->host, la->port, &hints, &res);
     if (r != 0) {
         log_errx("%s: listen-address %s: %s", where, word, gai_strerror(r));
-        return -1;
+        return NULL;
     }
-    for (ai = res; ai; ai = ai->ai_next) {
+    return res;
+}
+
+/* Open a socket for each address of RES (the addresses of WORD, parsed
+ * as LA, with context SRV when it has TLS) but those marked in SKIP;
+ * appends to listeners[]. 0 or -1 (logged). */
+static int listener_bind(const char *word, const struct listen_addr *la,
+                         struct tls_server *srv, const char *where,
+                         const struct addrinfo *res, const bool *skip)
+{
+    const struct addrinfo *ai;
+    size_t idx = 0;
+    int bound = 0;
+
+    for (ai = res; ai; ai = ai->ai_next, idx++) {
         char host[NI_MAXHOST], serv[NI_MAXSERV];
         struct listener *l;
         int fd, one = 1;
 
+        if (skip[idx])
+            continue;
         if (nlisteners == MAX_LISTENERS) {
             log_errx("%s: too many listening sockets (at most %d)", where,
                      MAX_LISTENERS);
@@ -193,13 +222,10 @@ static int listener_bind(const char *word, const struct listen_addr *la,
             ? xasprintf("[%s]:%s", host, serv) : xasprintf("%s:%s", host, serv);
         l->tls = srv ? la->tls : LISTEN_TLS_NONE;
         l->srv = srv ? tls_server_ref(srv) : NULL;
-        log_info("listening on %s%s%s%s%s", l->where,
-                 la->domain ? " (domain " : "", la->domain ? la->domain : "",
-                 la->domain ? ")" : "", tls_mode_text(l->tls));
+        log_listening(l);
         nlisteners++;
         bound++;
     }
-    freeaddrinfo(res);
     return bound > 0 ? 0 : -1;
 }
 
@@ -228,13 +254,64 @@ static void listener_free(struct listener *l)
     tls_server_unref(&l->srv);
 }
 
-/* Two words for the same socket: equal address parts (the TLS options may
- * differ). */
-static bool same_address(const char *a, const char *b)
-{
-    size_t la = listenaddr_addr_len(a);
+/* The address a socket is bound to; length 0 when it cannot be told. */
+struct bound_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
 
-    return la == listenaddr_addr_len(b) && memcmp(a, b, la) == 0;
+/* Is AI the address B (family, address and port)? Words are compared by
+ * what they bind, not by their text: the default port follows the TLS
+ * mode, and "host", "host:110" and "host:110(domain)" are one socket. */
+static bool same_socket(const struct addrinfo *ai, const struct bound_addr *b)
+{
+    if (b->len == 0 || ai->ai_family != b->ss.ss_family)
+        return false;
+    if (ai->ai_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)ai->ai_addr;
+        const struct sockaddr_in *y = (const struct sockaddr_in *)&b->ss;
+
+        return x->sin_port == y->sin_port &&
+            x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (ai->ai_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)ai->ai_addr;
+        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->ss;
+
+        return x->sin6_port == y->sin6_port &&
+            x->sin6_scope_id == y->sin6_scope_id &&
+            memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return false;
+}
+
+/* Take over old socket L for WORD (parsed as LA, context SRV). When the
+ * word wants TLS but its certificate could not be loaded, L keeps what it
+ * had. */
+static void listener_update(struct listener *l, const char *word,
+                            const struct listen_addr *la,
+                            struct tls_server *srv, const char *where)
+{
+    bool changed;
+
+    if (la->tls != LISTEN_TLS_NONE && !srv) {
+        if (l->srv)
+            log_errx("%s: listen-address %s: still serving %s on %s",
+                     where, word, tls_server_cert(l->srv), l->where);
+        return;
+    }
+    changed = l->tls != la->tls ||
+        (l->domain == NULL) != (la->domain == NULL) ||
+        (l->domain && strcmp(l->domain, la->domain) != 0);
+    free(l->word);
+    l->word = xstrdup(word);
+    free(l->domain);
+    l->domain = la->domain ? xstrdup(la->domain) : NULL;
+    tls_server_unref(&l->srv);
+    l->srv = srv ? tls_server_ref(srv) : NULL;
+    l->tls = la->tls;
+    if (changed)
+        log_listening(l);
 }
 
 /* Bind (at start, OLD == 0) or rebind (after a reload, OLD the number of
@@ -249,18 +326,27 @@ static int listener_setup(const struct config *cfg, size_t old, bool *keep)
     const char *spec = cfg_str(cfg, CFG_LISTEN_ADDRESS);
     char where[512], **words;
     struct tls_set set = { .n = 0 };
+    struct bound_addr bound[MAX_LISTENERS];
     size_t n;
     int r = 0;
 
     cfg_where(cfg, CFG_LISTEN_ADDRESS, where, sizeof where);
     if (!spec || !*spec)
         spec = default_listen;
+    for (size_t k = 0; k < old; k++) {
+        bound[k].len = sizeof bound[k].ss;
+        if (getsockname(listeners[k].fd, (struct sockaddr *)&bound[k].ss,
+                        &bound[k].len) < 0)
+            bound[k].len = 0;
+    }
     words = config_split_words(spec, &n);
     for (size_t i = 0; i < n; i++) {
         struct tls_server *srv = NULL;
+        struct addrinfo *res, *ai;
         struct listen_addr la;
         const char *err;
-        bool found = false;
+        size_t naddr = 0, idx, matched = 0;
+        bool *taken;
 
         if (listenaddr_parse(words[i], &la, &err) < 0) {
             log_errx("%s: listen-address %s: %s", where, words[i], err);
@@ -273,27 +359,31 @@ static int listener_setup(const struct config *cfg, size_t old, bool *keep)
                 r = -1;
         }
         warn_no_tls(cfg, &la, where, words[i]);
-        for (size_t k = 0; k < old; k++) {
-            struct listener *l = &listeners[k];
-
-            if (!same_address(l->word, words[i]))
-                continue;
-            keep[k] = found = true;
-            if (la.tls != LISTEN_TLS_NONE && !srv) {
-                if (l->srv)
-                    log_errx("%s: listen-address %s: still serving %s on %s",
-                             where, words[i], tls_server_cert(l->srv), l->where);
-                continue;
-            }
-            free(l->word);
-            l->word = xstrdup(words[i]);
-            tls_server_unref(&l->srv);
-            l->srv = srv ? tls_server_ref(srv) : NULL;
-            l->tls = la.tls;
-        }
-        if (!found && (la.tls == LISTEN_TLS_NONE || srv) &&
-            listener_bind(words[i], &la, srv, where) < 0)
+        res = listener_resolve(words[i], &la, where);
+        if (!res) {
             r = -1;
+            listenaddr_free(&la);
+            continue;
+        }
+        for (ai = res; ai; ai = ai->ai_next)
+            naddr++;
+        taken = xcalloc(naddr, sizeof *taken);
+        /* Each old socket serves at most one new word. */
+        for (ai = res, idx = 0; ai; ai = ai->ai_next, idx++) {
+            for (size_t k = 0; k < old; k++) {
+                if (keep[k] || !same_socket(ai, &bound[k]))
+                    continue;
+                keep[k] = taken[idx] = true;
+                matched++;
+                listener_update(&listeners[k], words[i], &la, srv, where);
+                break;
+            }
+        }
+        if (matched < naddr && (la.tls == LISTEN_TLS_NONE || srv) &&
+            listener_bind(words[i], &la, srv, where, res, taken) < 0)
+            r = -1;
+        free(taken);
+        freeaddrinfo(res);
         listenaddr_free(&la);
     }
     config_free_words(words);
@@ -482,6 +572,35 @@ static void reload(struct config **cfg, const char *cfg_path)
     log_info("configuration reloaded");
 }
 
+/* Replace the TLS session-ticket keys that are due (each context once,
+ * however many listeners share it), so that children forked from now on
+ * use new ones. Returns the poll timeout until the next is due: -1 for
+ * none. */
+static int rotate_ticket_keys(void)
+{
+    long long next = -1;
+
+    for (size_t i = 0; i < nlisteners; i++) {
+        struct tls_server *srv = listeners[i].srv;
+        long long due;
+        char *err = NULL;
+
+        if (!srv)
+            continue;
+        due = tls_server_ticket_due_ms(srv);
+        if (due == 0) {
+            if (tls_server_rotate_tickets(srv, &err) < 0) {
+                log_errx("%s", err);
+                free(err);
+            }
+            due = tls_server_ticket_due_ms(srv);
+        }
+        if (due >= 0 && (next < 0 || due < next))
+            next = due;
+    }
+    return next > INT_MAX ? INT_MAX : (int)next;
+}
+
 static void shutdown_children(void)
 {
     struct timespec pause = { 0, 50 * 1000000L };
@@ -520,7 +639,7 @@ int listener_loop(struct config **cfg, const char *cfg_path,
             pfds[n].fd = listeners[i].fd;
             pfds[n++].events = POLLIN;
         }
-        r = poll(pfds, n, -1);
+        r = poll(pfds, n, rotate_ticket_keys());
         if (r < 0) {
             if (errno == EINTR)
                 continue;

@@ -81,8 +81,8 @@ struct worker_arg {
     const struct job *job;
 };
 
-/* The worker the coordinator is waiting for, for its SIGTERM handler. */
-static volatile sig_atomic_t current_worker;
+/* Set in the coordinator when it is told to stop (SIGTERM, SIGINT). */
+static volatile sig_atomic_t coordinator_stop;
 
 static int64_t now_ms(void)
 {
@@ -295,12 +295,8 @@ static int run_action(void *p)
 
 static void coordinator_on_term(int sig)
 {
-    pid_t w = (pid_t)current_worker;
-
     (void)sig;
-    if (w > 0)
-        kill(-w, SIGKILL);
-    _exit(1);
+    coordinator_stop = 1;
 }
 
 /* The coordinator: run the actions one after the other, each bounded by
@@ -312,42 +308,40 @@ static void coordinate(const struct job *job, const struct action *acts,
                        size_t n, long timeout_ms)
 {
     struct sigaction sa;
-    sigset_t term, old;
 
     reset_signals();
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    /* Stopped from outside (the session's own bound, an administrator):
-     * take the running action down too. */
+    /* Stopped from outside (the session's own bound, an administrator, the
+     * daemon's stop): take the running action down too, as an overrun is
+     * (SIGTERM, the grace, SIGKILL), so that a step it keeps SIGTERM out
+     * of, such as a bulletin between its two records, can still end. */
     sa.sa_handler = coordinator_on_term;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     /* A reload of the daemon is no reason to abandon a grant. */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    sigaddset(&term, SIGINT);
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !coordinator_stop; i++) {
         struct worker_arg wa = { .act = &acts[i], .job = job };
         int64_t started = now_ms();
         enum onlogin_end end;
         int status;
         pid_t pid;
 
-        /* The handler must know of the worker as soon as it exists. */
-        sigprocmask(SIG_BLOCK, &term, &old);
         pid = spawn_worker(run_action, &wa);
-        if (pid > 0)
-            current_worker = pid;
-        sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0) {
             log_warn("onlogin: %s: user %s: fork", acts[i].name, job->who);
             continue;
         }
-        end = onlogin_reap(pid, timeout_ms, ONLOGIN_GRACE_MS, &status);
-        current_worker = 0;
+        end = reap_bounded(pid, timeout_ms, ONLOGIN_GRACE_MS,
+                           &coordinator_stop, &status);
+        if (coordinator_stop) {
+            log_info("onlogin: %s: user %s: stopped with the session",
+                     acts[i].name, job->who);
+            break;
+        }
         if (end != ONLOGIN_END_EXITED)
             log_warnx("onlogin: %s: user %s: still running after %.1f s "
                       "(onlogin-timeout); stopped it with %s",
@@ -364,7 +358,7 @@ static void coordinate(const struct job *job, const struct action *acts,
                       job->who, (double)(now_ms() - started) / 1000.0);
         /* Status 1: the worker has logged why. */
     }
-    _exit(0);
+    _exit(coordinator_stop ? 1 : 0);
 }
 
 int onlogin_check_config(const struct config *cfg, char **error_r)
@@ -426,8 +420,9 @@ void onlogin_run(const struct config *cfg, const struct auth_result *res,
     }
     bound_ms = (long)n * (timeout_ms + ONLOGIN_GRACE_MS + 100)
                + ONLOGIN_WAIT_SLACK_MS;
-    end = reap_bounded(pid, bound_ms, ONLOGIN_GRACE_MS, &conn_interrupted,
-                       &status);
+    /* Stopped, the coordinator itself gives its action the grace. */
+    end = reap_bounded(pid, bound_ms, 2 * ONLOGIN_GRACE_MS + 100,
+                       &conn_interrupted, &status);
     if (end != ONLOGIN_END_EXITED) {
         if (conn_interrupted)
             log_info("onlogin: user %s: session stopped; stopped the "

@@ -381,35 +381,47 @@ struct mech {
     const char *name;
     enum auth_method method;
     bool plaintext;         /* the password itself crosses the wire */
-    enum pop3_outcome (*run)(struct session *s, const unsigned char *ir,
+    bool needs_tls;         /* under tls-required-for-auth, as USER/APOP */
+    enum pop3_outcome (*run)(struct session *s, unsigned char *ir,
                              size_t irlen, bool have_ir);
 };
 
-static enum pop3_outcome mech_plain(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_plain(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir);
-static enum pop3_outcome mech_login(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_login(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir);
-static enum pop3_outcome mech_cram(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_cram(struct session *s, unsigned char *ir,
                                    size_t irlen, bool have_ir);
-static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_scram(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir);
 
 /* In the order CAPA and AUTH list them. */
 static const struct mech mechs[] = {
-    { "PLAIN", AUTH_METHOD_PASS, true, mech_plain },
-    { "LOGIN", AUTH_METHOD_PASS, true, mech_login },
-    { "CRAM-MD5", AUTH_METHOD_CRAM_MD5, false, mech_cram },
-    { "SCRAM-SHA-256", AUTH_METHOD_SCRAM_SHA256, false, mech_scram },
+    { "PLAIN", AUTH_METHOD_PASS, true, true, mech_plain },
+    { "LOGIN", AUTH_METHOD_PASS, true, true, mech_login },
+    /* A sniffed exchange, like APOP's, lets a password be guessed
+     * offline at the speed of MD5. */
+    { "CRAM-MD5", AUTH_METHOD_CRAM_MD5, false, true, mech_cram },
+    /* Salted and iterated: a recorded exchange costs a guesser thousands
+     * of times more, so it stays offered before TLS. */
+    { "SCRAM-SHA-256", AUTH_METHOD_SCRAM_SHA256, false, false, mech_scram },
 };
 
 #define NMECHS (sizeof mechs / sizeof mechs[0])
 
-/* Mechanisms that send the password itself are plaintext logins under the
- * TLS policy, and apop-only refuses them as it refuses USER/PASS. */
+/* Whether the TLS policy refuses M on this connection for now. */
+static bool mech_needs_tls_now(const struct session *s, const struct mech *m)
+{
+    return m->needs_tls && !pop3_plaintext_auth_allowed(s);
+}
+
+/* Mechanisms that send the password itself, or an exchange open to an
+ * offline guess, fall under the TLS policy as USER and APOP do; apop-only
+ * refuses those that send the password, as it refuses USER/PASS. */
 static bool mech_usable(const struct session *s, const struct mech *m)
 {
-    if (m->plaintext && (cfg_bool(s->cfg, CFG_APOP_ONLY)
-                         || !pop3_plaintext_auth_allowed(s)))
+    if (mech_needs_tls_now(s, m)
+        || (m->plaintext && cfg_bool(s->cfg, CFG_APOP_ONLY)))
         return false;
     return auth_can_verify(m->method);
 }
@@ -520,7 +532,7 @@ static enum pop3_outcome login_pass(struct session *s, const char *user,
     return session_login(s, &att);
 }
 
-static enum pop3_outcome mech_plain(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_plain(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir)
 {
     unsigned char buf[SASL_MAX_DECODED];
@@ -538,6 +550,9 @@ static enum pop3_outcome mech_plain(struct session *s, const unsigned char *ir,
         out = POP_ERR;
         goto done;
     }
+    /* The decoded response holds the password too; session_login()
+     * wipes the copy in PASS before it forks. */
+    explicit_bzero(ir, irlen);
     out = login_pass(s, user, pass);
 done:
     explicit_bzero(buf, sizeof buf);
@@ -546,7 +561,7 @@ done:
     return out;
 }
 
-static enum pop3_outcome mech_login(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_login(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir)
 {
     static const char ask_user[] = "Username:", ask_pass[] = "Password:";
@@ -568,6 +583,7 @@ static enum pop3_outcome mech_login(struct session *s, const unsigned char *ir,
         goto done;
     if (sasl_login_parse(buf, len, POP3_MAX_PASS, &pass, &err) < 0)
         goto refuse;
+    explicit_bzero(buf, sizeof buf);    /* as in mech_plain() */
     out = login_pass(s, user, pass);
     goto done;
 refuse:
@@ -599,7 +615,7 @@ static enum pop3_outcome monitor_refused(struct session *s)
     return POP_ERR;
 }
 
-static enum pop3_outcome mech_cram(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_cram(struct session *s, unsigned char *ir,
                                    size_t irlen, bool have_ir)
 {
     unsigned char buf[SASL_MAX_DECODED], rnd[8];
@@ -647,7 +663,7 @@ static enum pop3_outcome mech_cram(struct session *s, const unsigned char *ir,
     return out;
 }
 
-static enum pop3_outcome mech_scram(struct session *s, const unsigned char *ir,
+static enum pop3_outcome mech_scram(struct session *s, unsigned char *ir,
                                     size_t irlen, bool have_ir)
 {
     unsigned char buf[SASL_MAX_DECODED], salt[SASL_SCRAM_SALT_LEN],
@@ -775,8 +791,8 @@ enum pop3_outcome pop3_cmd_auth(struct session *s, struct pop3_cmd *cmd)
     if (!mech_usable(s, m)) {
         /* [AUTH]: a policy refusal the user can act on; the text names
          * the remedy, as USER's does. */
-        if (m->plaintext && auth_can_verify(m->method)
-            && !cfg_bool(s->cfg, CFG_APOP_ONLY))
+        if (mech_needs_tls_now(s, m) && auth_can_verify(m->method)
+            && !(m->plaintext && cfg_bool(s->cfg, CFG_APOP_ONLY)))
             session_reply(s, "AUTH", "%s", s->conn.stls_offered
                           ? "password logins need TLS first: use STLS"
                           : "password logins need TLS: use the POP3S port");

@@ -124,8 +124,14 @@ static enum pop3_outcome dispatch(struct session *s, char *line, size_t len)
 
     if (pop3_parse_command(line, &pc, &err) < 0) {
         if (s->verbose) {
-            char clean[160];
-            log_info("client: %s", log_sanitize(clean, sizeof clean, line, len));
+            /* Unparsed, a credential cannot be told from the rest (PASS
+             * with a tab before the password): its first octets and its
+             * length are enough to see what the client tried. */
+            char clean[32];
+
+            log_info("client: unparsable line \"%s...\" (%zu octets)",
+                     log_sanitize(clean, sizeof clean, line,
+                                  len < 4 ? len : 4), len);
         }
         session_reply(s, NULL, "%s", err);
         return POP_BAD;
@@ -306,6 +312,11 @@ enum pop3_outcome session_login(struct session *s,
         st = privsep_authenticate(s, att);
     else
         st = auth_authenticate(s->cfg, att, &s->auth);
+    /* The password has served: the processes forked from here on (the
+     * onlogin actions, as root or as the user) must not inherit it. Every
+     * caller passes a copy of its own, writable, that it frees after. */
+    if (att->password)
+        explicit_bzero((char *)att->password, strlen(att->password));
     if (st == AUTH_TEMPFAIL) {
         session_reply(s, "SYS/TEMP", "authentication temporarily unavailable, try again later");
         return POP_ERR;

@@ -76,7 +76,10 @@ char *session_choose_mailbox(const struct config *cfg,
                              const char **error_r);
 
 /* Authenticate ATT (through the monitor in the pre-login process), then
- * session_login_finish(). Returns the outcome to send for PASS/APOP. */
+ * session_login_finish(). ATT->password, when set, is wiped as soon as it
+ * has been checked (before any process is forked), so callers pass a
+ * writable copy they own. Returns the outcome to send for
+ * PASS/APOP/AUTH. */
 enum pop3_outcome session_login(struct session *s,
                                 const struct auth_attempt *att);
 

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -23,7 +25,13 @@ struct tls_server {
     SSL_CTX *ctx;
     char *cert, *key;
     unsigned refs;
+    double ticket_lifetime;     /* seconds; 0: no tickets */
+    struct timespec keys_born;  /* CLOCK_MONOTONIC: ticket keys made */
 };
+
+/* OpenSSL's ticket key block: a 16-byte name, a 32-byte HMAC key and a
+ * 32-byte AES key. */
+#define TICKET_KEYS_LEN 80
 
 static char *passphrase;
 static bool passphrase_wanted;     /* an encrypted key asked for one */
@@ -263,6 +271,75 @@ static int passphrase_cb(char *buf, int size, int rwflag, void *data)
 
 /* ---- server contexts -------------------------------------------------- */
 
+/* ALPN (RFC 7301): a client that names its protocol must name POP3, or a
+ * TLS connection meant for another service (HTTP, SMTP...) could be
+ * redirected here and be answered (the ALPACA attacks). Clients that
+ * send no ALPN are not asked about (OpenSSL does not call this). */
+static int alpn_select(SSL *ssl, const unsigned char **out,
+                       unsigned char *outlen, const unsigned char *in,
+                       unsigned int inlen, void *data)
+{
+    static const char pop3[] = "pop3";
+    unsigned int i = 0;
+
+    (void)ssl;
+    (void)data;
+    while (i < inlen) {
+        unsigned int len = in[i++];
+
+        if (len > inlen - i)
+            break;
+        if (len == sizeof pop3 - 1 && memcmp(in + i, pop3, len) == 0) {
+            *out = in + i;
+            *outlen = (unsigned char)len;
+            return SSL_TLSEXT_ERR_OK;
+        }
+        i += len;
+    }
+    /* Ends the handshake with the no_application_protocol alert. */
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static void set_ticket_clock(struct tls_server *srv)
+{
+    clock_gettime(CLOCK_MONOTONIC, &srv->keys_born);
+}
+
+int tls_server_rotate_tickets(struct tls_server *srv, char **error_r)
+{
+    unsigned char keys[TICKET_KEYS_LEN];
+    int r = 0;
+
+    set_ticket_clock(srv);
+    if (srv->ticket_lifetime <= 0)
+        return 0;
+    ERR_clear_error();
+    if (RAND_priv_bytes(keys, sizeof keys) != 1 ||
+        SSL_CTX_set_tlsext_ticket_keys(srv->ctx, keys, sizeof keys) != 1) {
+        *error_r = xasprintf("%s: cannot make new session ticket keys: %s",
+                             srv->cert, ssl_reason());
+        r = -1;
+    }
+    OPENSSL_cleanse(keys, sizeof keys);
+    return r;
+}
+
+long long tls_server_ticket_due_ms(const struct tls_server *srv)
+{
+    struct timespec now;
+    double age;
+
+    if (srv->ticket_lifetime <= 0)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    age = (double)(now.tv_sec - srv->keys_born.tv_sec) +
+        (double)(now.tv_nsec - srv->keys_born.tv_nsec) / 1e9;
+    if (age >= srv->ticket_lifetime)
+        return 0;
+    /* Rounded up, so that a wake-up on time finds the keys due. */
+    return (long long)((srv->ticket_lifetime - age) * 1000.0) + 1;
+}
+
 /* Readable by us now? Gives the errno text OpenSSL would bury. */
 static int check_readable(const char *what, const char *path, char **error_r)
 {
@@ -301,8 +378,19 @@ struct tls_server *tls_server_new(const struct config *cfg, const char *cert,
         goto fail;
     }
     /* Tickets are stateless: every child, forked from the one context,
-     * holds the same ticket keys, so a client resumes in any child. */
+     * holds the same ticket keys, so a client resumes in any child. The
+     * listener replaces the keys every tls-ticket-key-lifetime, so that
+     * no session process holds keys valid for long; 0 turns tickets off
+     * (no ticket is issued, none is accepted). */
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    if (cfg_seconds(cfg, CFG_TLS_TICKET_KEY_LIFETIME) <= 0) {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx, 0);
+        /* Nor resumption by session ID: a session process serves one
+         * connection, so its cache could never be of use anyway. */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         *error_r = xasprintf("certificate %s: %s", cert, ssl_reason());
@@ -357,6 +445,8 @@ struct tls_server *tls_server_new(const struct config *cfg, const char *cert,
     srv->cert = xstrdup(cert);
     srv->key = xstrdup(key);
     srv->refs = 1;
+    srv->ticket_lifetime = cfg_seconds(cfg, CFG_TLS_TICKET_KEY_LIFETIME);
+    set_ticket_clock(srv);
     return srv;
 fail:
     SSL_CTX_free(ctx);

@@ -58,6 +58,18 @@ void tls_server_unref(struct tls_server **srv);
 const char *tls_server_cert(const struct tls_server *srv);
 const char *tls_server_key(const struct tls_server *srv);
 
+/* Replace SRV's session-ticket keys with fresh random ones: tickets
+ * issued before are no longer accepted (their clients make a full
+ * handshake), sessions forked afterwards issue and accept only tickets
+ * under the new keys. Restarts the tls-ticket-key-lifetime clock even on
+ * failure (the old keys then stay). Does nothing when SRV issues no
+ * tickets. Returns 0, or -1 with *ERROR_R allocated (one line). */
+int tls_server_rotate_tickets(struct tls_server *srv, char **error_r);
+/* Milliseconds until SRV's ticket keys are older than
+ * tls-ticket-key-lifetime (0: due now), or -1 when SRV issues no
+ * tickets. */
+long long tls_server_ticket_due_ms(const struct tls_server *srv);
+
 /* What the listener that accepted this process's connection offers: set
  * by the listener in the session child right after fork(), read once by
  * session_run(). SRV may be NULL (MODE is then LISTEN_TLS_NONE). */

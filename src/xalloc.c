@@ -46,10 +46,16 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
-    char *p = strndup(s, n);
+    /* Not strndup(): callers pass counted buffers with no NUL after them
+     * (GDBM values, decoded base64), and strndup may look for one. */
+    const char *nul = memchr(s, 0, n);
+    size_t len = nul ? (size_t)(nul - s) : n;
+    char *p = malloc(len + 1);
 
     if (!p)
         fatalx("out of memory copying a string");
+    memcpy(p, s, len);
+    p[len] = 0;
     return p;
 }
 

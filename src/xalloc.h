@@ -12,6 +12,8 @@ void *xcalloc(size_t n, size_t size);
 /* Checks N * SIZE for overflow. */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+/* The first N bytes of S, or fewer when a NUL comes first; S need not be
+ * NUL-terminated. */
 char *xstrndup(const char *s, size_t n);
 /* asprintf that exits on failure. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

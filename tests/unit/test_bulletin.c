@@ -875,6 +875,53 @@ START_TEST(test_sendmail)
 }
 END_TEST
 
+/* The sendmail program reads its recipient as a list of addresses: a name
+ * that would add another recipient (or a comment, a route, a group) is
+ * refused before the program runs; a plain one goes through. */
+START_TEST(test_sendmail_recipient_characters)
+{
+    static const char *const bad_local[] = {
+        "alice,root", "alice;root", "alice<root>", "alice(x)", "a\"b",
+        "a\\b", "a:b", "a[b]", "a@b@c", "a b", "a\tb", "@alice",
+    };
+    static const char *const bad_domain[] = {
+        "example.org,evil.example", "example.org>", "ex_ample.org",
+        "[192.0.2.1]", "example.org;x",
+    };
+    char *prog = fake_sendmail(), *extra;
+
+    ck_assert_int_ge(asprintf(&extra, "bulletin-delivery: sendmail\n"
+                              "bulletin-sendmail-program: %s\n", prog), 0);
+    fx_config(extra);
+    post("n", NOTICE);
+    fx.res.domain = NULL;
+    for (size_t i = 0; i < sizeof bad_local / sizeof bad_local[0]; i++) {
+        char *err = NULL;
+
+        fx.res.user = fx.res.local_part = (char *)bad_local[i];
+        ck_assert_msg(bulletin_deliver(fx.cfg, &fx.res, NULL, NULL, &err) == -1,
+                      "%s accepted", bad_local[i]);
+        ck_assert_ptr_nonnull(strstr(err, "unusable as a mail address"));
+        free(err);
+    }
+    fx.res.user = fx.res.local_part = "alice";
+    for (size_t i = 0; i < sizeof bad_domain / sizeof bad_domain[0]; i++) {
+        fx.res.domain = (char *)bad_domain[i];
+        ck_assert_msg(deliver() == -1, "%s accepted", bad_domain[i]);
+    }
+    ck_assert_int_eq(calls(), 0);
+    /* Every allowed character, in both parts. */
+    fx.res.user = fx.res.local_part = "Al.ice_x+y=z-9";
+    fx.res.domain = "Mail-1.example.org";
+    ck_assert_int_eq(deliver(), 0);
+    ck_assert_int_eq(calls(), 1);
+    ck_assert_int_eq(record("n", "Al.ice_x+y=z-9@Mail-1.example.org"),
+                     BULLETIN_DELIVERED);
+    free(extra);
+    free(prog);
+}
+END_TEST
+
 #endif /* AUTH_GDBM */
 
 Suite *suite_bulletin(void)
@@ -905,6 +952,7 @@ Suite *suite_bulletin(void)
     tcase_add_test(tc, test_new_and_removed_bulletins);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_sendmail);
+    tcase_add_test(tc, test_sendmail_recipient_characters);
     suite_add_tcase(s, tc);
 #endif
     return s;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "bulletin.h"
 #include "config.h"
 #include "onlogin.h"
 #include "unit.h"
@@ -533,6 +534,144 @@ END_TEST
 
 #endif
 
+#ifdef AUTH_GDBM
+
+/* Where the step hook below writes the pid of the worker in the middle of
+ * a delivery. */
+static char *critical_marker;
+
+/* Hold the worker between the bulletin's pending and delivered records,
+ * with SIGTERM kept out as the delivery keeps it, long enough for a stop
+ * to arrive there. */
+static void slow_pending_hook(enum bulletin_step step, const char *name)
+{
+    char pid[32];
+    int n;
+
+    (void)name;
+    if (step != BULLETIN_STEP_PENDING)
+        return;
+    n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    unit_write_file(critical_marker, pid, (size_t)n);
+    nap_ms(100);
+}
+
+/* The parent of process PID, or -1. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512], *p;
+    size_t len;
+    long ppid;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    {
+        char *text = unit_read_file(path, &len);
+
+        if (!text)
+            return -1;
+        snprintf(buf, sizeof buf, "%s", text);
+        free(text);
+    }
+    /* "pid (comm) state ppid ...": comm may hold spaces. */
+    p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+        return -1;
+    ppid = strtol(p + 4, NULL, 10);
+    return (pid_t)ppid;
+}
+
+START_TEST(run_stop_lets_bulletin_finish)
+{
+    char *dir = unit_tmpdir(), *bdir, *prog, *out, *text, *script, *msg;
+    struct auth_result res = { .uid = 65534, .gid = 65534,
+                               .user = (char *)"alice",
+                               .local_part = (char *)"alice",
+                               .driver = (char *)"test" };
+    struct config *cfg;
+    pid_t session, worker = -1, coord;
+    size_t len;
+    int status;
+
+    if (geteuid() != 0) {
+        unit_rmtree(dir);
+        free(dir);
+        return;
+    }
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    ck_assert_int_ge(asprintf(&bdir, "%s/bulletins", dir), 0);
+    ck_assert_int_ge(asprintf(&prog, "%s/sendmail", dir), 0);
+    ck_assert_int_ge(asprintf(&out, "%s/sent", dir), 0);
+    ck_assert_int_ge(asprintf(&critical_marker, "%s/critical", dir), 0);
+    ck_assert_int_eq(mkdir(bdir, 0755), 0);
+    ck_assert_int_ge(asprintf(&msg, "%s/n.msg", bdir), 0);
+    {
+        static const char notice[] =
+            "From: Postmaster <postmaster@example.org>\n"
+            "Subject: Maintenance\n\nDown on Sunday.\n";
+
+        unit_write_file(msg, notice, strlen(notice));
+    }
+    ck_assert_int_ge(asprintf(&script, "#!/bin/sh\ncat > %s\n", out), 0);
+    unit_write_file(prog, script, strlen(script));
+    ck_assert_int_eq(chmod(prog, 0755), 0);
+    ck_assert_int_ge(asprintf(&text, "bulletin-enable: yes\n"
+                              "bulletin-directory: %s\n"
+                              "bulletin-delivery: sendmail\n"
+                              "bulletin-sendmail-program: %s\n"
+                              "onlogin-child-wait: yes\n"
+                              "onlogin-timeout: 10\n", bdir, prog), 0);
+    cfg = parse(text);
+
+    bulletin_step_hook = slow_pending_hook;
+    session = fork();
+    ck_assert_int_ge(session, 0);
+    if (session == 0) {
+        onlogin_run(cfg, &res, "192.0.2.1", "192.0.2.2", -1);
+        _exit(0);
+    }
+    bulletin_step_hook = NULL;
+    /* Wait for the worker to be inside the delivery. */
+    for (int i = 0; i < 2500 && worker <= 0; i++) {
+        char *pid = unit_read_file(critical_marker, &len);
+
+        if (pid && len > 1 && pid[len - 1] == '\n')
+            worker = (pid_t)strtol(pid, NULL, 10);
+        free(pid);
+        if (worker <= 0)
+            nap_ms(2);
+    }
+    ck_assert_int_gt(worker, 0);
+    /* Its coordinator is the session's child. */
+    coord = worker;
+    while (coord > 1 && parent_of(coord) != session)
+        coord = parent_of(coord);
+    ck_assert_int_gt(coord, 1);
+    ck_assert_int_eq(kill(coord, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(session, &status, 0), session);
+    /* The delivery was let finish: the program got the bulletin. */
+    {
+        char *sent = unit_read_file(out, &len);
+
+        ck_assert_msg(sent != NULL, "the delivery was cut short");
+        ck_assert_ptr_nonnull(strstr(sent, "Subject: Maintenance"));
+        free(sent);
+    }
+    config_free(&cfg);
+    unit_rmtree(dir);
+    free(dir);
+    free(bdir);
+    free(prog);
+    free(out);
+    free(text);
+    free(script);
+    free(msg);
+    free(critical_marker);
+    critical_marker = NULL;
+}
+END_TEST
+
+#endif /* AUTH_GDBM */
+
 Suite *suite_onlogin(void)
 {
     Suite *s = suite_create("onlogin");
@@ -562,6 +701,9 @@ Suite *suite_onlogin(void)
     tcase_add_test(tcr, run_waits_and_sends_onlogin);
     tcase_add_test(tcr, run_closes_client_socket_in_actions);
     tcase_add_test(tcr, run_wait_is_bounded);
+#endif
+#ifdef AUTH_GDBM
+    tcase_add_test(tcr, run_stop_lets_bulletin_finish);
 #endif
     tcase_set_timeout(tcr, 30);
     suite_add_tcase(s, tcr);

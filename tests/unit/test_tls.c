@@ -256,7 +256,12 @@ END_TEST
 
 /* ---- the transport ------------------------------------------------------ */
 
-enum client_kind { CLIENT_TLS, CLIENT_SILENT, CLIENT_GARBAGE, CLIENT_TLS12 };
+enum client_kind {
+    CLIENT_TLS, CLIENT_SILENT, CLIENT_GARBAGE, CLIENT_TLS12,
+    CLIENT_ALPN_HTTP,   /* offers ALPN "http/1.1" only */
+    CLIENT_ALPN_POP3,   /* offers "http/1.1" and "pop3"; exits 2 unless
+                         * "pop3" was selected */
+};
 
 /* Run a client on FD in a child: a TLS client that sends a line and then
  * reads everything the server sends into a count it exits with a status
@@ -292,10 +297,23 @@ static pid_t start_client(int fd, int server_fd, enum client_kind kind)
 
         if (kind == CLIENT_TLS12)
             SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+        if (kind == CLIENT_ALPN_HTTP)
+            SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
+        if (kind == CLIENT_ALPN_POP3)
+            SSL_CTX_set_alpn_protos(ctx,
+                                    (const unsigned char *)"\x08http/1.1\x04pop3", 14);
         ssl = SSL_new(ctx);
         SSL_set_fd(ssl, fd);
         if (SSL_connect(ssl) != 1)
             _exit(1);
+        if (kind == CLIENT_ALPN_POP3) {
+            const unsigned char *sel = NULL;
+            unsigned int sel_len = 0;
+
+            SSL_get0_alpn_selected(ssl, &sel, &sel_len);
+            if (sel_len != 4 || memcmp(sel, "pop3", 4) != 0)
+                _exit(2);
+        }
         if (SSL_write(ssl, "CAPA\r\n", 6) != 6)
             _exit(1);
         while (SSL_read_ex(ssl, buf, sizeof buf, &n) == 1)
@@ -427,6 +445,171 @@ START_TEST(test_handshake_eof)
 }
 END_TEST
 
+/* A client that names only another protocol is refused in the
+ * handshake; one that names POP3 among others gets POP3. */
+START_TEST(test_alpn)
+{
+    struct tls_server *srv = load();
+    struct conn c;
+    char err[256], *line;
+    size_t len;
+    int sv[2];
+    pid_t pid;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pid = start_client(sv[1], sv[0], CLIENT_ALPN_HTTP);
+    close(sv[1]);
+    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 5000), 0);
+    ck_assert_int_eq(tls_start(&c, srv, 5000, err, sizeof err), -1);
+    ck_assert_str_eq(err, "TLS handshake failed: no application protocol");
+    ck_assert(!tls_active(&c));
+    conn_close(&c);
+    ck_assert_int_eq(wait_client(pid), 1);
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pid = start_client(sv[1], sv[0], CLIENT_ALPN_POP3);
+    close(sv[1]);
+    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 5000), 0);
+    ck_assert_msg(tls_start(&c, srv, 5000, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(conn_read_line(&c, POP3_MAX_LINE, &line, &len), CONN_LINE_OK);
+    ck_assert_str_eq(line, "CAPA");
+    conn_close(&c);
+    ck_assert_int_eq(wait_client(pid), 100);
+    tls_server_unref(&srv);
+}
+END_TEST
+
+#define RESUME_CONNS 3
+
+/* A client making RESUME_CONNS connections, one on each of FDS, each
+ * offering the session (ticket) of the one before; exits with 100 + a bit
+ * set for each connection the server resumed. */
+static pid_t start_resume_client(int fds[RESUME_CONNS][2], int tls12)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid > 0)
+        return pid;
+    alarm(10);
+    signal(SIGPIPE, SIG_IGN);   /* close_notify to a server already gone */
+    for (int i = 0; i < RESUME_CONNS; i++)
+        close(fds[i][0]);
+    {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        SSL_SESSION *sess = NULL;
+        int bits = 0;
+
+        if (tls12)
+            SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+        for (int i = 0; i < RESUME_CONNS; i++) {
+            SSL *ssl = SSL_new(ctx);
+            char buf[256];
+            size_t n;
+
+            SSL_set_fd(ssl, fds[i][1]);
+            if (sess)
+                SSL_set_session(ssl, sess);
+            if (SSL_connect(ssl) != 1)
+                _exit(1);
+            /* TLS 1.3 tickets come after the handshake: read them. */
+            while (SSL_read_ex(ssl, buf, sizeof buf, &n) == 1)
+                ;
+            if (SSL_session_reused(ssl))
+                bits |= 1 << i;
+            /* Without close_notify the session would not be resumable. */
+            SSL_shutdown(ssl);
+            SSL_SESSION_free(sess);
+            sess = SSL_get1_session(ssl);
+            SSL_free(ssl);
+            close(fds[i][1]);
+        }
+        _exit(100 + bits);
+    }
+}
+
+/* Serve the connections of a resume client: SRV's ticket keys are
+ * replaced before connection number ROTATE_BEFORE (none when -1).
+ * Returns the client's bits; checks they match the server's view. */
+static int serve_resumes(struct tls_server *srv, int tls12, int rotate_before)
+{
+    int fds[RESUME_CONNS][2], bits = 0;
+    pid_t pid;
+
+    for (int i = 0; i < RESUME_CONNS; i++)
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]), 0);
+    pid = start_resume_client(fds, tls12);
+    for (int i = 0; i < RESUME_CONNS; i++)
+        close(fds[i][1]);
+    for (int i = 0; i < RESUME_CONNS; i++) {
+        struct conn c;
+        char err[256], info[128];
+
+        if (i == rotate_before) {
+            char *e = NULL;
+
+            ck_assert_msg(tls_server_rotate_tickets(srv, &e) == 0, "%s", e);
+        }
+        ck_assert_int_eq(conn_init(&c, fds[i][0], NULL, 5000), 0);
+        ck_assert_msg(tls_start(&c, srv, 5000, err, sizeof err) == 0, "%s", err);
+        tls_describe(&c, info, sizeof info);
+        if (strstr(info, ", resumed"))
+            bits |= 1 << i;
+        ck_assert_int_eq(conn_write(&c, "+OK\r\n", 5), 0);
+        ck_assert_int_eq(conn_flush(&c), 0);
+        conn_close(&c);
+    }
+    ck_assert_int_eq(wait_client(pid), 100 + bits);
+    return bits;
+}
+
+/* After new ticket keys, a ticket from before does not resume (a full
+ * handshake) and one issued under the new keys does. */
+START_TEST(test_ticket_rotation)
+{
+    struct tls_server *srv = load();
+    long long due = tls_server_ticket_due_ms(srv);
+
+    /* The default lifetime: 6 hours from now. */
+    ck_assert_msg(due > 21590000 && due <= 21600001, "due in %lld ms", due);
+    /* No rotation: the second and third connections resume. */
+    ck_assert_int_eq(serve_resumes(srv, _i, -1), 2 | 4);
+    /* Rotation before the second: only the third resumes. */
+    ck_assert_int_eq(serve_resumes(srv, _i, 1), 4);
+    tls_server_unref(&srv);
+}
+END_TEST
+
+/* A short lifetime is due when it has run out; 0 turns tickets off. */
+START_TEST(test_ticket_lifetime)
+{
+    struct config *cfg = parse("tls-ticket-key-lifetime: 0.2\n");
+    struct timespec pause = { 0, 250 * 1000000L };
+    char *err = NULL;
+    struct tls_server *srv = tls_server_new(cfg, cert_path, key_path, &err);
+    long long due;
+
+    ck_assert_msg(srv != NULL, "%s", err);
+    due = tls_server_ticket_due_ms(srv);
+    ck_assert_msg(due > 100 && due <= 201, "due in %lld ms", due);
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(tls_server_ticket_due_ms(srv), 0);
+    ck_assert_int_eq(tls_server_rotate_tickets(srv, &err), 0);
+    ck_assert_int_gt(tls_server_ticket_due_ms(srv), 100);
+    tls_server_unref(&srv);
+    config_free(&cfg);
+
+    cfg = parse("tls-ticket-key-lifetime: 0\n");
+    srv = tls_server_new(cfg, cert_path, key_path, &err);
+    ck_assert_msg(srv != NULL, "%s", err);
+    ck_assert_int_eq(tls_server_ticket_due_ms(srv), -1);
+    ck_assert_int_eq(serve_resumes(srv, 0, -1), 0);
+    ck_assert_int_eq(serve_resumes(srv, 1, -1), 0);
+    tls_server_unref(&srv);
+    config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_listener_offer)
 {
     struct tls_server *srv = load();
@@ -467,6 +650,9 @@ Suite *suite_tls(void)
     tcase_add_test(tt, test_handshake_garbage);
     tcase_add_test(tt, test_handshake_eof);
     tcase_add_test(tt, test_listener_offer);
+    tcase_add_test(tt, test_alpn);
+    tcase_add_loop_test(tt, test_ticket_rotation, 0, 2);
+    tcase_add_test(tt, test_ticket_lifetime);
     suite_add_tcase(s, tt);
     return s;
 }

@@ -250,6 +250,22 @@ def strip_domain_retry(ctx):
 
 
 @test
+def no_retry_after_tempfail(ctx):
+    """A driver that cannot answer for the name as given might have known
+    it: the stripped name, someone else's account maybe, is not tried, and
+    the client is told to come back later."""
+    dom = Site(ctx, per_domain=True, config={"strip-domain": "yes"})
+    # The password file of broken.test cannot be read (it is a directory).
+    os.makedirs(os.path.join(dom.srv.root, "pw", "broken.test", "passwd"))
+    dom.expect("alice@broken.test", "Dom-com-alice", "example.com", b"-ERR [SYS/TEMP]")
+    check.true(dom.srv.wait_log(r"cannot read [^\n]*broken\.test/passwd", 5),
+               "the unreadable file is not logged")
+    # A name the drivers clearly refuse still gets its retry.
+    dom.expect("alice@nowhere.test", "Dom-com-alice", "example.com", 2)
+    dom.no_passwords_logged()
+
+
+@test
 def cache_keyed_on_name_and_listener(ctx):
     site = Site(ctx, per_domain=True, config={"authcache-enable": "yes"})
     # frank has one password in both domains: a cache keyed on the bare

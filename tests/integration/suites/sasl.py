@@ -14,8 +14,10 @@ import shutil
 import subprocess
 
 from harness import check
+from harness.client import Pop3
 from harness.runner import test
 from harness.server import password_of
+from suites.tls import Pki, start_tls, tls_server
 
 USER = "fuser1"
 SECRET = password_of(USER)
@@ -155,21 +157,37 @@ def capa_and_listing(ctx):
 
 @test
 def tls_policy(ctx):
-    """tls-required-for-auth: yes on a listener without TLS: PLAIN and
-    LOGIN are neither listed nor accepted, CRAM-MD5 and SCRAM are."""
+    """tls-required-for-auth: yes on a listener without TLS: PLAIN, LOGIN
+    and CRAM-MD5 (a sniffed exchange can be guessed offline, as APOP's) are
+    neither listed nor accepted; SCRAM-SHA-256 is. Under TLS all are."""
     srv = ctx.server({"tls-required-for-auth": "yes"})
     with srv.connect() as c:
         lines = capa(c)
-        check.true(b"SASL CRAM-MD5 SCRAM-SHA-256" in lines, "CAPA without TLS: %r" % lines)
+        check.true(b"SASL SCRAM-SHA-256" in lines, "CAPA without TLS: %r" % lines)
+        check.true(not any(b"CRAM-MD5" in l for l in lines),
+                   "CAPA without TLS lists CRAM-MD5: %r" % lines)
         c.ok("AUTH")
-        check.eq(c.read_body(), b"CRAM-MD5\r\nSCRAM-SHA-256\r\n", "bare AUTH without TLS")
-        for cmd in ("AUTH PLAIN " + plain(USER, SECRET), "AUTH LOGIN"):
+        check.eq(c.read_body(), b"SCRAM-SHA-256\r\n", "bare AUTH without TLS")
+        for cmd in ("AUTH PLAIN " + plain(USER, SECRET), "AUTH LOGIN", "AUTH CRAM-MD5",
+                    "AUTH cram-md5"):
             check.eq(c.err(cmd), b"-ERR [AUTH] password logins need TLS: use the POP3S port",
-                     cmd[:10] + " without TLS")
+                     cmd[:13] + " without TLS")
+        check.startswith(scram_login(c, USER, SECRET), b"+OK", "SCRAM without TLS")
+        logged_in(c, "SCRAM without TLS")
+
+    pki = Pki(ctx)
+    srv2 = tls_server(ctx, pki, {"tls-required-for-auth": "yes"})
+    with Pop3(srv2.stls) as c:
+        check.eq(c.err("AUTH CRAM-MD5"),
+                 b"-ERR [AUTH] password logins need TLS first: use STLS",
+                 "CRAM-MD5 before STLS")
+        start_tls(c, pki)
+        lines = capa(c)
+        check.true(FULL in lines, "CAPA under TLS: %r" % lines)
         challenge = unb64(c.reply("AUTH CRAM-MD5"))
         check.startswith(c.reply(cram_response(challenge, USER, SECRET)), b"+OK",
-                         "CRAM-MD5 without TLS")
-        logged_in(c, "CRAM-MD5 without TLS")
+                         "CRAM-MD5 under TLS")
+        logged_in(c, "CRAM-MD5 under TLS")
 
 
 @test

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Whole sessions: authentication, every TRANSACTION command, UPDATE."""
 
+import base64
 import os
 import poplib
 import re
@@ -8,7 +9,7 @@ import socket
 import struct
 import time
 
-from harness import check, mbox
+from harness import check, mbox, system
 from harness.runner import test
 from harness.server import password_of
 
@@ -273,6 +274,97 @@ def verbose_logs_dialogue_not_secrets(ctx):
     check.true("STAT" in text and "RETR" in text, "-v did not log the dialogue:\n" + srv.log_tail())
     check.true("BODYMARKER-1" not in text, "-v logged a message body")
     # Passwords are checked for every test when the daemon stops.
+
+
+@test
+def verbose_hides_unparsable_lines(ctx):
+    """A line that is no command (a tab after PASS) may still hold a
+    password: -v logs only its start and length."""
+    srv = ctx.server(extra=["-v"])
+    with srv.connect() as c:
+        c.ok("USER tp3user1")
+        r = c.reply("PASS\tsecret123")
+        check.startswith(r, b"-ERR", "PASS with a tab")
+        c.ok("QUIT")
+    check.true(srv.wait_log(r"unparsable line \"PASS\.\.\.\" \(14 octets\)", 5),
+               "no summary of the unparsable line:\n" + srv.log_tail())
+    check.true("secret123" not in srv.log_text(), "-v logged the password")
+
+
+# An onlogin action that holds its processes up for a while, so that their
+# memory can be searched; answers NO to every login.
+HOLDER = r'''#!/bin/sh
+case "$(tr '\000' ' ')" in
+*ONLOGIN*) sleep 4 ;;
+esac
+printf 'result\0NO\0\0'
+'''
+
+
+def parent_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def memory_holds(pid, needle):
+    """Whether the writable memory of process PID holds NEEDLE. Regions
+    over 256 MiB (a sanitizer's shadow and reserved heap) are skipped."""
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb") as mem:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if "rw" not in fields[1] or end - start > 256 << 20:
+                continue
+            try:
+                mem.seek(start)
+                if needle in mem.read(end - start):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                pass
+    return False
+
+
+@test(timeout=60)
+def password_gone_before_onlogin(ctx):
+    """The processes forked for the onlogin actions (as root, or as the
+    user) do not carry the password: it is wiped once checked, whether it
+    came by PASS or in a SASL PLAIN or LOGIN exchange."""
+    prog_dir = ctx.tmpdir("prog")
+    os.chmod(prog_dir, 0o755)
+    program = os.path.join(prog_dir, "holder.sh")
+    with open(program, "w") as f:
+        f.write(HOLDER)
+    os.chmod(program, 0o755)
+    srv = ctx.server({"auth-other-enable": "yes", "auth-other-program": program,
+                      "auth-other-user": "nobody", "auth-other-group": "nogroup",
+                      "auth-other-timeout": "10"})
+    secret = password_of("tp3user1")
+    b64 = lambda b: base64.b64encode(b).decode()
+    logins = (
+        ("PASS", ["USER tp3user1", "PASS " + secret]),
+        ("AUTH PLAIN", ["AUTH PLAIN " + b64(b"\0tp3user1\0" + secret.encode())]),
+        ("AUTH LOGIN", ["AUTH LOGIN " + b64(b"tp3user1"), b64(secret.encode())]),
+    )
+    for what, lines in logins:
+        with srv.connect() as c:
+            for line in lines[:-1]:
+                c.reply(line)
+            check.startswith(c.reply(lines[-1]), b"+OK", what)
+            # The action's processes: the program, the worker that waits
+            # for it, the coordinator above.
+            deadline = time.monotonic() + 5
+            pids = []
+            while not pids:
+                check.true(time.monotonic() < deadline, "%s: no onlogin action seen" % what)
+                pids = [p for p in system.all_pids()
+                        if program in system.cmdline(p) and "sleep" not in system.cmdline(p)]
+                time.sleep(0.02)
+            worker = parent_of(pids[0])
+            for pid in (worker, parent_of(worker)):
+                check.true(not memory_holds(pid, secret.encode()),
+                           "%s: process %d (%s) holds the password"
+                           % (what, pid, system.cmdline(pid)))
+            c.ok("QUIT")
 
 
 @test

@@ -670,6 +670,176 @@ def session_resumption_across_children(ctx):
     check.true(srv.wait_log(r"TLSv1\.2 \S+, resumed"), "TLS 1.2 resumption logged")
 
 
+# -- listen addresses across SIGHUP ------------------------------------------------------
+
+def loopback_host():
+    """A loopback address of its own, so that the default ports (110 and
+    995) can be used without meeting other daemons on 127.0.0.1."""
+    n = os.getpid() * 7919 + int(time.monotonic() * 1000)
+    return "127.%d.%d.%d" % (100 + n % 100, (n // 100) % 250 + 1, (n // 25000) % 250 + 1)
+
+
+def answers_plain(host, port, timeout=2.0):
+    """The greeting, when HOST:PORT answers plain POP3; b"" otherwise."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        try:
+            return s.recv(512)
+        except socket.timeout:
+            return b""
+
+
+def answers_tls(host, port, pki, timeout=5.0):
+    """The greeting read over TLS from the first byte, or None."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        try:
+            with client_context(pki).wrap_socket(s, server_hostname="localhost") as t:
+                return t.recv(512)
+        except (ssl.SSLError, OSError):
+            return None
+
+
+def hup_and_wait(srv):
+    start = len(srv.log_text())
+    srv.signal(signal.SIGHUP)
+    check.true(srv.wait_log(r"configuration reloaded", start=start),
+               "reload; log:\n" + srv.log_tail())
+    return start
+
+
+def default_port_server(ctx, pki, words):
+    srv = ctx.server(start=False)
+    srv.write_config({"listen-address": "127.0.0.1:%d %s" % (srv.port, words)})
+    srv.start()
+    return srv
+
+
+@test
+def sighup_plain_and_pop3s_on_one_host(ctx):
+    """"host host;tls=immediate": two sockets (110 and 995); after SIGHUP
+    110 is still plain and 995 still TLS."""
+    pki = Pki(ctx)
+    h = loopback_host()
+    words = "%s %s;tls=immediate,%s,%s" % (h, h, pki.path("srv.pem"), pki.path("srv.key"))
+    srv = default_port_server(ctx, pki, words)
+    check.true(srv.wait_log(r"listening on %s:995 \(TLS" % re.escape(h)),
+               "POP3S on the default port; log:\n" + srv.log_tail())
+    for round_ in ("at start", "after SIGHUP"):
+        check.startswith(answers_plain(h, 110), b"+OK", "plain greeting on 110 " + round_)
+        check.startswith(answers_tls(h, 995, pki) or b"", b"+OK", "TLS greeting on 995 " + round_)
+        if round_ == "at start":
+            start = hup_and_wait(srv)
+    check.true("cannot listen" not in srv.log_text()[start:], "sockets were kept")
+
+
+@test
+def sighup_pop3s_and_stls_on_one_host(ctx):
+    """"host;tls=immediate host;tls=stls": after SIGHUP 995 still speaks
+    TLS from the first byte and 110 still offers STLS."""
+    pki = Pki(ctx)
+    h = loopback_host()
+    c, k = pki.path("srv.pem"), pki.path("srv.key")
+    srv = default_port_server(ctx, pki, "%s;tls=immediate,%s,%s %s;tls=stls,%s,%s"
+                              % (h, c, k, h, c, k))
+    check.true(srv.wait_log(r"listening on %s:110 \(STLS" % re.escape(h)), "STLS on 110")
+    start = hup_and_wait(srv)
+    check.startswith(answers_tls(h, 995, pki) or b"", b"+OK", "TLS greeting on 995 after SIGHUP")
+    check.startswith(answers_plain(h, 110), b"+OK", "plain greeting on 110 after SIGHUP")
+    with Pop3(110, host=h) as c2:
+        check.true(b"STLS" in capa(c2), "STLS offered on 110 after SIGHUP")
+        c2.ok("QUIT")
+    check.true("cannot listen" not in srv.log_text()[start:], "sockets were kept")
+
+
+@test
+def sighup_same_socket_other_text(ctx):
+    """A word that binds the same socket in other words keeps it: another
+    (domain), which is taken up, and the default port written out."""
+    h = loopback_host()
+    srv = ctx.server(start=False)
+    srv.write_config({"listen-address": "127.0.0.1:%d %s:110(a.example)" % (srv.port, h)})
+    srv.start()
+    check.true(srv.wait_log(r"listening on %s:110 \(domain a\.example\)" % re.escape(h)),
+               "first domain")
+    srv.write_config({"listen-address": "127.0.0.1:%d %s:110(b.example)" % (srv.port, h)})
+    start = hup_and_wait(srv)
+    check.true(srv.wait_log(r"listening on %s:110 \(domain b\.example\)" % re.escape(h),
+                            start=start), "new domain taken up; log:\n" + srv.log_tail())
+    check.startswith(answers_plain(h, 110), b"+OK", "110 served after a new domain")
+    srv.write_config({"listen-address": "127.0.0.1:%d %s" % (srv.port, h)})
+    start = hup_and_wait(srv)
+    check.true(srv.wait_log(r"(?m)listening on %s:110$" % re.escape(h), start=start),
+               "domain dropped")
+    srv.write_config({"listen-address": "127.0.0.1:%d %s:110" % (srv.port, h)})
+    start2 = hup_and_wait(srv)
+    check.startswith(answers_plain(h, 110), b"+OK", "110 served after host became host:110")
+    text = srv.log_text()[start:]
+    check.true("cannot listen" not in text and "no longer listening" not in text,
+               "the socket was kept; log:\n" + text)
+    check.true(start2 > start, "two reloads")
+
+
+@test
+def sighup_too_many_certificates(ctx):
+    """More different certificates than listeners can have: the one too
+    many is refused with a log line, and its socket keeps its old one."""
+    pki = Pki(ctx)
+    d = ctx.tmpdir("many")
+    srv = ctx.server(start=False)
+    srv.pop3s = free_port()
+    srv.write_config({"listen-address": "127.0.0.1:%d 127.0.0.1:%d;tls=immediate,%s,%s"
+                      % (srv.port, srv.pop3s, pki.path("srv.pem"), pki.path("srv.key"))})
+    srv.start()
+    first = cert_der(pki.path("srv.pem"))
+    check.eq(served_cert(srv.pop3s, pki), first, "certificate at start")
+    words = ["127.0.0.1:%d" % srv.port]
+    for i in range(65):
+        src = "srv2" if i == 64 else "srv"
+        for ext in ("pem", "key"):
+            with open(pki.path("%s.%s" % (src, ext)), "rb") as f:
+                data = f.read()
+            path = os.path.join(d, "c%d.%s" % (i, ext))
+            with open(path, "wb") as f:
+                f.write(data)
+            os.chmod(path, 0o600)
+        # TEST-NET-1 is no local address: those sockets cannot be bound.
+        host = "127.0.0.1:%d" % srv.pop3s if i == 64 else "192.0.2.1:%d" % (20000 + i)
+        words.append("%s;tls=immediate,%s/c%d.pem,%s/c%d.key" % (host, d, i, d, i))
+    srv.write_config({"listen-address": " ".join(words)})
+    start = hup_and_wait(srv)
+    check.true(srv.wait_log(r"listen-address 127\.0\.0\.1:%d;\S+: too many different "
+                            r"certificates and keys \(at most 64\): refused" % srv.pop3s,
+                            start=start), "log line for the one too many; log:\n"
+               + srv.log_tail())
+    check.true(srv.wait_log(r"still serving \S+srv\.pem on 127\.0\.0\.1:%d" % srv.pop3s,
+                            start=start), "log says which certificate stays")
+    check.eq(served_cert(srv.pop3s, pki), first, "certificate after the refused one")
+    check.true(srv.alive(), "daemon alive")
+
+
+@test
+def ticket_keys_rotate(ctx):
+    """With tls-ticket-key-lifetime, a ticket from before new keys does
+    not resume; one issued after them does."""
+    pki = Pki(ctx)
+    srv = tls_server(ctx, pki, config={"tls-ticket-key-lifetime": "3"})
+    context = client_context(pki, ssl.TLSVersion.TLSv1_3)
+
+    def connect(session=None):
+        c = pop3s(srv, pki, context=context, session=session)
+        capa(c)     # the tickets come after the handshake
+        c.ok("QUIT")
+        sess, reused = c.sock.session, c.sock.session_reused
+        c.close()
+        return sess, reused
+
+    a, _ = connect()
+    time.sleep(3.5)
+    b, reused = connect(a)
+    check.true(not reused, "a ticket from before new keys resumed")
+    _, reused = connect(b)
+    check.true(reused, "a ticket under the new keys did not resume")
+
+
 # -- the audit --------------------------------------------------------------------------
 
 TESTSSL_EXPECT = [
