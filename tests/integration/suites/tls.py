@@ -789,6 +789,13 @@ def sighup_too_many_certificates(ctx):
     srv.write_config({"listen-address": "127.0.0.1:%d 127.0.0.1:%d;tls=immediate,%s,%s"
                       % (srv.port, srv.pop3s, pki.path("srv.pem"), pki.path("srv.key"))})
     srv.start()
+    # start() waits for the plain port only; the POP3S socket may come a
+    # moment later (a busy machine, the sanitizers).
+    deadline = time.monotonic() + 10
+    while not listening(srv.pop3s):
+        check.true(time.monotonic() < deadline, "POP3S listener not up; log:\n"
+                   + srv.log_tail())
+        time.sleep(0.02)
     first = cert_der(pki.path("srv.pem"))
     check.eq(served_cert(srv.pop3s, pki), first, "certificate at start")
     words = ["127.0.0.1:%d" % srv.port]
