@@ -16,6 +16,7 @@ static Suite *(*const suites[])(void) = {
     suite_strbuf, suite_config, suite_subst, suite_listenaddr,
     suite_pop3, suite_conn, suite_username, suite_password,
     suite_mboxindex, suite_msgwrite, suite_bsd, suite_lock, suite_journal,
+    suite_journal_kill, suite_sandbox,
     suite_mboxcache, suite_authcache, suite_onlogin, suite_relay,
     suite_bulletin, suite_tls, suite_sasl, suite_privsep_msg,
 };

@@ -21,6 +21,8 @@ Suite *suite_msgwrite(void);
 Suite *suite_bsd(void);
 Suite *suite_lock(void);
 Suite *suite_journal(void);
+Suite *suite_journal_kill(void);
+Suite *suite_sandbox(void);
 Suite *suite_mboxcache(void);
 Suite *suite_authcache(void);
 Suite *suite_onlogin(void);
