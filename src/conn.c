@@ -262,11 +262,23 @@ static int conn_fill(struct conn *c)
         c->in_start = 0;
     }
     for (;;) {
+        size_t want = CONN_INBUF_SIZE - c->in_end;
         ssize_t n;
 
+        /* A read that came back short emptied the socket, and a client
+         * that waits for each reply has not sent its next command while we
+         * answered this one: wait first instead of reading only to hear
+         * EAGAIN. Input the transport already holds is read at once. */
+        if (c->in_drained && !(c->io->pending && c->io->pending(c))) {
+            c->in_drained = false;
+            if (conn_wait(c, POLLIN) < 0)
+                break;
+        }
+        c->in_drained = false;
         c->io_wait = 0;
-        n = c->io->read(c, c->in + c->in_end, CONN_INBUF_SIZE - c->in_end);
+        n = c->io->read(c, c->in + c->in_end, want);
         if (n > 0) {
+            c->in_drained = (size_t)n < want;
             c->in_end += (size_t)n;
             c->bytes_in += (uint64_t)n;
             return 1;

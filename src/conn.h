@@ -18,12 +18,16 @@ struct tls_server;
 /* Transport under the buffers. read/write return bytes moved, 0 for EOF on
  * read, or -1 with errno (EAGAIN when the descriptor would block; a
  * transport that must wait for the other direction first, as TLS may, sets
- * c->io_wait to the poll events it needs). */
+ * c->io_wait to the poll events it needs). pending, when set, says whether
+ * the transport holds input of its own (TLS records read ahead or
+ * decrypted) that polling the descriptor would not show: whoever polls
+ * the descriptor for input must read first while it is true. */
 struct conn_io {
     const char *name;
     ssize_t (*read)(struct conn *c, void *buf, size_t len);
     ssize_t (*write)(struct conn *c, const void *buf, size_t len);
     void (*close)(struct conn *c);
+    bool (*pending)(const struct conn *c);
 };
 
 extern const struct conn_io conn_io_plain;
@@ -61,6 +65,7 @@ struct conn {
     char *in;                       /* CONN_INBUF_SIZE bytes */
     size_t in_start, in_end;        /* unread bytes are in[in_start..in_end) */
     bool in_discarding;             /* inside an over-long line */
+    bool in_drained;                /* the last read emptied the socket */
 
     char *out;                      /* CONN_OUTBUF_SIZE bytes */
     size_t out_len;

@@ -208,6 +208,13 @@ static int apply_policy(SSL_CTX *ctx, const struct config *cfg,
      * output buffer (many records): let it return after each record it
      * could send, so that the caller can wait and go on from there. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+    /* Read what the socket has in one call instead of a record header and
+     * then its body: half the reads for every command. Every reader of a
+     * TLS connection reads until EAGAIN or asks conn_io.pending before it
+     * polls, so records held here are never forgotten. Kernel TLS reads
+     * records itself and OpenSSL turns it off for reading ahead. */
+    if (!cfg_bool(cfg, CFG_TLS_KERNEL_OFFLOAD))
+        SSL_CTX_set_read_ahead(ctx, 1);
     return 0;
 }
 
@@ -578,11 +585,19 @@ static void tls_close(struct conn *c)
     c->fd = -1;
 }
 
+/* With read-ahead OpenSSL may hold whole records the socket no longer
+ * shows; SSL_has_pending covers those and decrypted bytes not yet read. */
+static bool tls_pending(const struct conn *c)
+{
+    return c->io_ctx && SSL_has_pending(c->io_ctx);
+}
+
 const struct conn_io conn_io_tls = {
     .name = "tls",
     .read = tls_read,
     .write = tls_write,
     .close = tls_close,
+    .pending = tls_pending,
 };
 
 static long long ms_left(const struct timespec *deadline)

@@ -499,6 +499,101 @@ def stls_rules(ctx):
         check.eq(c.err("STLS"), b"-ERR TLS is already active", "STLS under POP3S")
 
 
+class RecordClient:
+    """A TLS client on a raw socket that chooses which TLS records travel
+    in one TCP write: the server then reads several records at once."""
+
+    def __init__(self, sock, pki):
+        self.sock = sock
+        self.sock.settimeout(5)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = client_context(pki).wrap_bio(self.inc, self.out,
+                                                server_hostname="localhost")
+        self.buf = b""
+
+    def _recv(self):
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            check.fail("no answer within 5 s to records sent together "
+                       "(records read ahead were left unserved)")
+        check.true(data != b"", "the server closed the connection")
+        self.inc.write(data)
+
+    def handshake(self):
+        """Up to the client's Finished, which stays unsent until send()."""
+        while True:
+            try:
+                self.obj.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                pending = self.out.read()
+                if pending:
+                    self.sock.sendall(pending)
+                self._recv()
+
+    def send(self, *lines):
+        """Each line its own TLS record, all of them in one TCP write."""
+        for line in lines:
+            self.obj.write(line)
+        self.sock.sendall(self.out.read())
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            try:
+                self.buf += self.obj.read(65536)
+            except ssl.SSLWantReadError:
+                self._recv()
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def multiline(self):
+        first = self.readline()
+        check.startswith(first, b"+OK", "multi-line answer")
+        body = b""
+        while True:
+            line = self.readline()
+            if line == b".\r\n":
+                return body
+            body += line
+
+
+def records_together(c, user):
+    """Commands in separate records of one segment get every answer: the
+    session and its relay serve what TLS read ahead before they wait."""
+    check.true(b"USER" in c.multiline(), "CAPA sent with the Finished")
+    check.startswith(c.readline(), b"+OK", "USER in the same segment as CAPA")
+    c.send(b"PASS " + password_of(user).encode() + b"\r\n", b"STAT\r\n")
+    check.startswith(c.readline(), b"+OK", "PASS")
+    check.startswith(c.readline(), b"+OK 1 ", "STAT in the same segment as PASS")
+    c.send(b"NOOP\r\n", b"LIST 1\r\n", b"UIDL 1\r\n", b"NOOP\r\n")
+    for what in ("NOOP", "LIST 1", "UIDL 1", "NOOP"):
+        check.startswith(c.readline(), b"+OK", what + " sent with three others")
+    c.send(b"QUIT\r\n")
+    check.startswith(c.readline(), b"+OK", "QUIT")
+
+
+@test
+def records_read_ahead_are_served(ctx):
+    pki = Pki(ctx)
+    srv = tls_server(ctx, pki)
+    srv.put_mbox("tp3user1", mbox.build([b"Subject: one\n\nbody\n"]))
+    # POP3S: CAPA and USER ride with the client's Finished.
+    c = RecordClient(socket.create_connection(("127.0.0.1", srv.pop3s), timeout=10), pki)
+    c.handshake()
+    c.send(b"CAPA\r\n", b"USER tp3user1\r\n")
+    check.startswith(c.readline(), b"+OK", "greeting over POP3S")
+    records_together(c, "tp3user1")
+    c.sock.close()
+    # STLS: the same after a plain-text start.
+    with Pop3(srv.stls) as p:
+        p.ok("STLS")
+        c = RecordClient(p.sock, pki)
+        c.handshake()
+        c.send(b"CAPA\r\n", b"USER tp3user1\r\n")
+        records_together(c, "tp3user1")
+
+
 # -- hostile handshakes ----------------------------------------------------------------
 
 def session_pids(srv):
