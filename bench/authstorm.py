@@ -24,7 +24,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# The private MariaDB server of the integration tests.
+sys.path.insert(1, os.path.join(os.path.dirname(HERE), "tests", "integration"))
 import mkmbox  # noqa: E402
+from harness import mariadb  # noqa: E402
+from harness.mariadb import sql_quote  # noqa: E402
 
 DOMAIN = "storm.test"
 USER_PREFIX = "storm"
@@ -44,17 +48,6 @@ class BenchError(Exception):
 
 def say(msg):
     print("authstorm: " + msg, file=sys.stderr, flush=True)
-
-
-def tool(name):
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-    if not path:
-        raise BenchError("%s is not installed (Debian package mariadb-server)" % name)
-    return path
-
-
-def sql_quote(s):
-    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def free_port():
@@ -96,63 +89,27 @@ def password_hash():
     return "{MD5}" + hashlib.md5(PASSWORD.encode()).hexdigest()
 
 
-class MariaDB:
-    """A private server under WORKDIR/db, stopped by its process id."""
+def bench_error(msg):
+    raise BenchError(msg)
+
+
+class MariaDB(mariadb.MariaDB):
+    """A private server under WORKDIR/db, stopped by its process id, sized
+    for thousands of logins."""
+
+    START_TIMEOUT = 60.0
+    INSTALL_TIMEOUT = 180
+    SQL_TIMEOUT = 120
 
     def __init__(self, workdir):
-        self.dir = os.path.join(workdir, "db")
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir)
-        self.datadir = os.path.join(self.dir, "data")
-        self.sock = os.path.join(self.dir, "sock")
-        self.errlog = os.path.join(self.dir, "mariadbd.err")
-        self.opts = ["--innodb-log-file-size=16M",
-                     "--innodb-data-file-path=ibdata1:12M:autoextend",
-                     "--innodb-buffer-pool-size=64M",
-                     "--max-connections=2000"]
-        self.proc = None
-        with open(os.path.join(self.dir, "install.log"), "wb") as log:
-            r = subprocess.run([tool("mariadb-install-db"), "--no-defaults",
-                                "--datadir=" + self.datadir, "--user=root",
-                                "--auth-root-authentication-method=normal",
-                                "--skip-test-db"] + self.opts[:3],
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                               timeout=180)
-        if r.returncode != 0:
-            raise BenchError("mariadb-install-db failed; see %s/install.log" % self.dir)
-
-    def start(self):
-        self.log = open(self.errlog, "ab")
-        self.proc = subprocess.Popen(
-            [tool("mariadbd"), "--no-defaults", "--datadir=" + self.datadir,
-             "--socket=" + self.sock, "--skip-networking", "--user=root",
-             "--pid-file=" + os.path.join(self.dir, "mariadbd.pid"),
-             "--log-error=" + self.errlog] + self.opts,
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError("mariadbd exited with status %s; see %s"
-                                 % (self.proc.returncode, self.errlog))
-            if os.path.exists(self.sock) and self.ping():
-                return
-            time.sleep(0.1)
-        raise BenchError("mariadbd not ready after 60 s; see %s" % self.errlog)
-
-    def ping(self):
-        r = subprocess.run([tool("mariadb"), "--no-defaults", "--socket=" + self.sock,
-                            "-u", "root", "--batch", "-e", "SELECT 1"],
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
-        return r.returncode == 0
-
-    def sql(self, text):
-        r = subprocess.run([tool("mariadb"), "--no-defaults", "--socket=" + self.sock,
-                            "-u", "root", "--batch", "--skip-column-names"],
-                           input=text.encode(), capture_output=True, timeout=120)
-        if r.returncode != 0:
-            raise BenchError("SQL failed: %s" % r.stderr.decode("latin-1").strip())
-        return r.stdout.decode()
+        d = os.path.join(workdir, "db")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        super().__init__(d, bench_error,
+                         innodb=["--innodb-log-file-size=16M",
+                                 "--innodb-data-file-path=ibdata1:12M:autoextend",
+                                 "--innodb-buffer-pool-size=64M"],
+                         extra=["--max-connections=2000"])
 
     def status(self):
         """Statements and connections the server has counted so far."""
@@ -163,12 +120,6 @@ class MariaDB:
     def version(self):
         return self.sql("SELECT VERSION()").strip()
 
-    def stop(self):
-        # The data goes with the work directory: no clean shutdown needed.
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-
 
 def schema(db, maildir, users):
     rows = ",\n".join("(%s, %s, %s, %s)" % (sql_quote(DOMAIN), sql_quote(u),
@@ -177,26 +128,13 @@ def schema(db, maildir, users):
     db.sql("""
 CREATE DATABASE %(db)s;
 USE %(db)s;
-CREATE TABLE domain (
-    domain_name VARCHAR(255) NOT NULL PRIMARY KEY,
-    unix_user VARCHAR(255) NOT NULL,
-    password_hash VARCHAR(255),
-    path VARCHAR(255) NOT NULL,
-    max_popbox INT
-);
-CREATE TABLE popbox (
-    domain_name VARCHAR(255) NOT NULL,
-    local_part VARCHAR(255) NOT NULL,
-    password_hash VARCHAR(255),
-    mbox_name VARCHAR(255) NOT NULL,
-    PRIMARY KEY (domain_name, local_part)
-);
+%(tables)s
 INSERT INTO domain VALUES (%(domain)s, %(unix)s, NULL, %(path)s, 1000);
 INSERT INTO popbox (domain_name, local_part, password_hash, mbox_name) VALUES
 %(rows)s;
 CREATE USER %(user)s@'localhost' IDENTIFIED BY %(pw)s;
 GRANT SELECT ON %(db)s.* TO %(user)s@'localhost';
-""" % {"db": DB_NAME, "domain": sql_quote(DOMAIN), "unix": sql_quote(MAIL_USER),
+""" % {"db": DB_NAME, "tables": mariadb.VMAIL_TABLES, "domain": sql_quote(DOMAIN), "unix": sql_quote(MAIL_USER),
        "path": sql_quote(maildir), "rows": rows, "user": sql_quote(DB_USER),
        "pw": sql_quote(DB_PASSWORD)})
 

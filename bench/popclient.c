@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* popclient: the benchmark's POP3 client, lean enough that the server under
- * test, not the client, sets the pace. */
+ * test, not the client, sets the pace; its TLS is in popclient_tls.c. */
 
 #define _GNU_SOURCE
 
 #include <errno.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -23,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+#include "popclient.h"
 
 /* Large enough that one recv() usually drains what the loopback queued. */
 #define RECV_BUF (1024 * 1024)
@@ -39,43 +37,6 @@
 #define MAX_WORKERS 256
 #define MAX_SESSIONS_PER_WORKER 1000000UL
 
-struct opts {
-    const char *host;
-    int port;
-    const char *user;
-    const char *pass;
-    const char *user_prefix;    /* sessions: users PREFIX<base+worker> */
-    int user_base;
-    int depth;          /* RETRs in flight */
-    double bound;           /* seconds before no new work starts */
-    int io_timeout_ms;      /* per read or write */
-    int workers;
-    unsigned long count;
-    int spread;         /* one source address per session */
-    int tls;            /* implicit TLS: handshake right after connect */
-    int resume;         /* sessions: offer the last session ticket again */
-    const char *suites;     /* TLS 1.3 cipher suites offered */
-};
-
-struct conn {
-    int fd;
-    SSL *ssl;           /* NULL without TLS */
-    int offered;            /* a kept session was offered for resumption */
-    char *buf;
-    size_t pos, len;
-    uint64_t wire;          /* octets received */
-    int timeout_ms;
-    char err[256];
-};
-
-/* One context per process; the forked workers of the session test each
- * inherit their own copy, and keep their own session to resume. */
-static SSL_CTX *tls_ctx;
-static SSL_SESSION *tls_kept;
-/* What the first handshake of this process negotiated, to be printed so
- * that rows compare like with like. */
-static char tls_desc[160];
-
 static double now(void)
 {
     struct timespec ts;
@@ -84,9 +45,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
     va_list ap;
 
@@ -98,9 +57,7 @@ static void die(const char *fmt, ...)
     exit(3);
 }
 
-static void set_err(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(struct conn *c, const char *fmt, ...)
+void set_err(struct conn *c, const char *fmt, ...)
 {
     va_list ap;
 
@@ -135,7 +92,7 @@ static double parse_seconds(const char *s, const char *what)
     return v;
 }
 
-static int wait_fd(struct conn *c, short events)
+int wait_fd(struct conn *c, short events)
 {
     struct pollfd p = { .fd = c->fd, .events = events };
     int r;
@@ -218,52 +175,6 @@ out_close:
     return -1;
 }
 
-/* The whole TLS handshake, on the non-blocking socket; with resumption on,
- * the session kept from this process's previous connection is offered. */
-static int tls_start(struct conn *c, const struct opts *o)
-{
-    int r;
-
-    if (!o->tls)
-        return 0;
-    c->ssl = SSL_new(tls_ctx);
-    if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
-        set_err(c, "SSL_new failed");
-        return -1;
-    }
-    if (o->resume && tls_kept && SSL_SESSION_is_resumable(tls_kept))
-        c->offered = SSL_set_session(c->ssl, tls_kept) == 1;
-    for (;;) {
-        ERR_clear_error();
-        r = SSL_connect(c->ssl);
-        if (r == 1)
-            break;
-        switch (SSL_get_error(c->ssl, r)) {
-        case SSL_ERROR_WANT_READ:
-            if (wait_fd(c, POLLIN) < 0)
-                return -1;
-            continue;
-        case SSL_ERROR_WANT_WRITE:
-            if (wait_fd(c, POLLOUT) < 0)
-                return -1;
-            continue;
-        default:
-            set_err(c, "TLS handshake failed: %s",
-                ERR_reason_error_string(ERR_peek_last_error()) ?
-                ERR_reason_error_string(ERR_peek_last_error()) : "connection closed");
-            return -1;
-        }
-    }
-    if (!tls_desc[0]) {
-        int nid = SSL_get_negotiated_group(c->ssl);
-        const char *g = nid > 0 ? SSL_group_to_name(c->ssl, nid) : NULL;
-
-        snprintf(tls_desc, sizeof(tls_desc), "tls_version=%s tls_cipher=%s tls_group=%s",
-             SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), g ? g : "?");
-    }
-    return 0;
-}
-
 static int conn_open(struct conn *c, const struct opts *o, const struct in_addr *src)
 {
     if (tcp_open(c, o, src) < 0)
@@ -273,26 +184,8 @@ static int conn_open(struct conn *c, const struct opts *o, const struct in_addr 
 
 static void conn_close(struct conn *c)
 {
-    if (c->ssl) {
-        SSL_SESSION *s;
-
-        /* TLS 1.3 tickets arrive after the handshake; by the end of a
-         * session they have been read. The newest one is kept, as a mail
-         * client would. SSL_shutdown before SSL_free: a connection freed
-         * without close_notify would mark its session as not resumable. */
-        if (tls_ctx && (s = SSL_get1_session(c->ssl)) != NULL) {
-            if (SSL_SESSION_is_resumable(s)) {
-                if (tls_kept)
-                    SSL_SESSION_free(tls_kept);
-                tls_kept = s;
-            } else {
-                SSL_SESSION_free(s);
-            }
-        }
-        SSL_shutdown(c->ssl);
-        SSL_free(c->ssl);
-        c->ssl = NULL;
-    }
+    if (c->ssl)
+        tls_end(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -320,33 +213,10 @@ static int fill(struct conn *c)
     }
     for (;;) {
         if (c->ssl) {
-            size_t want = RECV_BUF - c->len;
-            int r;
-
-            ERR_clear_error();
-            r = SSL_read(c->ssl, c->buf + c->len, want > INT_MAX ? INT_MAX : (int)want);
-            if (r > 0) {
-                n = r;
-                break;
-            }
-            switch (SSL_get_error(c->ssl, r)) {
-            case SSL_ERROR_WANT_READ:
-                if (wait_fd(c, POLLIN) < 0)
-                    return -1;
-                continue;
-            case SSL_ERROR_WANT_WRITE:
-                if (wait_fd(c, POLLOUT) < 0)
-                    return -1;
-                continue;
-            case SSL_ERROR_ZERO_RETURN:
-                set_err(c, "server closed the connection");
+            n = tls_recv(c, c->buf + c->len, RECV_BUF - c->len);
+            if (n < 0)
                 return -1;
-            default:
-                set_err(c, "TLS read failed: %s", ERR_peek_last_error() ?
-                    ERR_reason_error_string(ERR_peek_last_error()) :
-                    "connection closed");
-                return -1;
-            }
+            break;
         }
         n = recv(c->fd, c->buf + c->len, RECV_BUF - c->len, MSG_DONTWAIT);
         if (n > 0)
@@ -375,30 +245,12 @@ static int send_all(struct conn *c, const char *data, size_t len)
 
     while (len > 0) {
         if (c->ssl) {
-            int r;
-
-            ERR_clear_error();
-            r = SSL_write(c->ssl, data, len > INT_MAX ? INT_MAX : (int)len);
-            if (r > 0) {
-                data += r;
-                len -= (size_t)r;
-                continue;
-            }
-            switch (SSL_get_error(c->ssl, r)) {
-            case SSL_ERROR_WANT_READ:
-                if (wait_fd(c, POLLIN) < 0)
-                    return -1;
-                continue;
-            case SSL_ERROR_WANT_WRITE:
-                if (wait_fd(c, POLLOUT) < 0)
-                    return -1;
-                continue;
-            default:
-                set_err(c, "TLS write failed: %s", ERR_peek_last_error() ?
-                    ERR_reason_error_string(ERR_peek_last_error()) :
-                    "connection closed");
+            n = tls_send(c, data, len);
+            if (n < 0)
                 return -1;
-            }
+            data += n;
+            len -= (size_t)n;
+            continue;
         }
         n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
@@ -731,7 +583,8 @@ static int run_download(const struct opts *o)
            (unsigned long long)c.wire, complete,
            mismatched == 0 && payload == expected && (!complete || payload == octets),
            mismatched, t_end - t0, (t_login - t0) * 1e3, (t_retr0 - t_login) * 1e3,
-           t_retr1 - t_retr0, cpu_secs() - cpu0, tls_desc[0] ? " " : "", tls_desc);
+           t_retr1 - t_retr0, cpu_secs() - cpu0, tls_negotiated()[0] ? " " : "",
+           tls_negotiated());
     free(list.sizes);
     conn_close(&c);
     return mismatched == 0 && payload == expected ? 0 : 2;
@@ -880,7 +733,7 @@ static int one_session(const struct opts *o, const char *user, const struct in_a
     t0 = now();
     if (tls_start(&c, o) < 0)
         goto out;
-    *resumed = c.ssl && SSL_session_reused(c.ssl);
+    *resumed = tls_resumed(&c);
     *offered = c.offered;
     if (login(&c, user, o->pass) < 0)
         goto out;
@@ -922,7 +775,7 @@ static void worker(const struct opts *o, int w, struct worker_result *res, doubl
             snprintf(res->first_error, sizeof(res->first_error), "%.150s", err);
         }
     }
-    snprintf(res->tls_desc, sizeof(res->tls_desc), "%s", tls_desc);
+    snprintf(res->tls_desc, sizeof(res->tls_desc), "%s", tls_negotiated());
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -1074,19 +927,8 @@ int main(int argc, char **argv)
     /* OpenSSL writes with write(2): a server gone before close_notify must
      * not kill the client. */
     signal(SIGPIPE, SIG_IGN);
-    if (o.tls) {
-        /* Only TLS 1.3 and the given suites, so that every server is
-         * measured with the same protocol and cipher. No verification:
-         * the benchmark's certificate is self-signed and on loopback. */
-        tls_ctx = SSL_CTX_new(TLS_client_method());
-        if (!tls_ctx || !SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) ||
-            !SSL_CTX_set_max_proto_version(tls_ctx, TLS1_3_VERSION) ||
-            !SSL_CTX_set_ciphersuites(tls_ctx, o.suites))
-            die("cannot set up TLS with cipher suites %s", o.suites);
-        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
-        SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    }
+    if (o.tls)
+        tls_setup(o.suites);
     if (strcmp(mode, "sessions") == 0) {
         if (!o.user_prefix)
             usage();

@@ -131,8 +131,8 @@ say "building tpop3d in $bdir"
 }
 
 warn=(-Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Werror)
-gcc -O2 "${warn[@]}" -o "$bdir/popclient" "$here/popclient.c" -lssl -lcrypto
-gcc -O2 -pthread "${warn[@]}" -o "$bdir/memserver" "$here/memserver.c"
+gcc -O2 "${warn[@]}" -o "$bdir/popclient" "$here/popclient.c" "$here/popclient_tls.c" -lssl -lcrypto
+gcc -O2 -pthread "${warn[@]}" -o "$bdir/memserver" "$here/memserver.c" -lssl -lcrypto
 
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3

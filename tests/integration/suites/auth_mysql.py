@@ -8,13 +8,13 @@ import hashlib
 import os
 import poplib
 import pwd
-import shutil
-import signal
 import socket
 import subprocess
 import time
 
 from harness import check, mbox
+from harness import mariadb
+from harness.mariadb import sql_quote
 from harness.runner import test
 from harness.server import free_port
 
@@ -43,108 +43,14 @@ BROKEN_USER = ("eve", "Eve-pw-5")
 SECRETS = [DB_PASSWORD, BROKEN_USER[1]] + [p for p, _ in VMAIL_USERS.values()]
 
 
-def tool(name):
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-    check.true(path, "%s is not installed (Debian packages mariadb-server, "
-               "mariadb-client)" % name)
-    return path
-
-
-def sql_quote(s):
-    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-class MariaDB:
+class MariaDB(mariadb.MariaDB):
     """A private MariaDB server: its own data directory, socket and
-    process, all under the test's scratch directory."""
-
-    START_TIMEOUT = 30.0
+    process, all under the test's scratch directory, ended with the
+    test."""
 
     def __init__(self, ctx, extra=()):
-        self.ctx = ctx
-        self.dir = ctx.tmpdir("db")
-        self.datadir = os.path.join(self.dir, "data")
-        self.sock = os.path.join(self.dir, "sock")
-        self.pidfile = os.path.join(self.dir, "mariadbd.pid")
-        self.errlog = os.path.join(self.dir, "mariadbd.err")
-        self.extra = list(extra)
-        self.proc = None
-        # Small InnoDB files: the data lives only as long as the test.
-        self.innodb = ["--innodb-log-file-size=4M",
-                       "--innodb-data-file-path=ibdata1:4M:autoextend",
-                       "--innodb-buffer-pool-size=16M"]
-        with open(os.path.join(self.dir, "install.log"), "wb") as log:
-            r = subprocess.run([tool("mariadb-install-db"), "--no-defaults",
-                                "--datadir=" + self.datadir, "--user=root",
-                                "--auth-root-authentication-method=normal",
-                                "--skip-test-db"] + self.innodb,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                               timeout=120)
-        check.eq(r.returncode, 0, "mariadb-install-db exit status")
+        super().__init__(ctx.tmpdir("db"), check.fail, extra=extra)
         ctx.defer(self.stop)
-
-    def start(self):
-        check.true(self.proc is None, "MariaDB started twice")
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)
-        self.log = open(self.errlog, "ab")
-        self.proc = subprocess.Popen(
-            [tool("mariadbd"), "--no-defaults", "--datadir=" + self.datadir,
-             "--socket=" + self.sock, "--skip-networking", "--user=root",
-             "--pid-file=" + self.pidfile, "--log-error=" + self.errlog]
-            + self.innodb + self.extra,
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            start_new_session=True)
-        deadline = time.monotonic() + self.START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                check.fail("mariadbd exited with status %s; its log:\n%s"
-                           % (self.proc.returncode, self.log_tail()))
-            if os.path.exists(self.sock) and self.ping():
-                return self
-            if time.monotonic() > deadline:
-                check.fail("mariadbd not ready after %.0fs" % self.START_TIMEOUT)
-            time.sleep(0.05)
-
-    def ping(self):
-        r = subprocess.run([tool("mariadb"), "--no-defaults", "--socket=" + self.sock,
-                            "-u", "root", "--batch", "-e", "SELECT 1"],
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
-        return r.returncode == 0
-
-    def kill(self):
-        """Kill the server outright, as a crash would."""
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(20)
-        if self.proc:
-            self.proc = None
-            self.log.close()
-
-    def stop(self):
-        # The data is thrown away with the test: no clean shutdown needed.
-        self.kill()
-
-    def restart(self):
-        self.kill()
-        return self.start()
-
-    def sql(self, text, database=None):
-        args = [tool("mariadb"), "--no-defaults", "--socket=" + self.sock, "-u", "root",
-                "--batch", "--skip-column-names"]
-        if database:
-            args.append(database)
-        r = subprocess.run(args, input=text.encode(), capture_output=True, timeout=60)
-        if r.returncode != 0:
-            check.fail("SQL failed: %s" % r.stderr.decode("latin-1").strip())
-        return r.stdout.decode("utf-8")
-
-    def log_tail(self, n=20):
-        try:
-            with open(self.errlog, "rb") as f:
-                return "\n".join(f.read().decode("latin-1").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
 
 
 def write_mailbox(path, data, owner=MAIL_USER, group=MAIL_GROUP):
@@ -172,20 +78,7 @@ def vmail_schema(db, domain_path, broken_path):
     db.sql("""
 CREATE DATABASE vmail;
 USE vmail;
-CREATE TABLE domain (
-    domain_name VARCHAR(255) NOT NULL PRIMARY KEY,
-    unix_user VARCHAR(255) NOT NULL,
-    password_hash VARCHAR(255),
-    path VARCHAR(255) NOT NULL,
-    max_popbox INT
-);
-CREATE TABLE popbox (
-    domain_name VARCHAR(255) NOT NULL,
-    local_part VARCHAR(255) NOT NULL,
-    password_hash VARCHAR(255),
-    mbox_name VARCHAR(255) NOT NULL,
-    PRIMARY KEY (domain_name, local_part)
-);
+%s
 INSERT INTO domain VALUES
     ('example.com', %s, NULL, %s, 100),
     (%s, 'tp3-no-such-unix-user', NULL, %s, 100);
@@ -194,7 +87,7 @@ INSERT INTO popbox (domain_name, local_part, password_hash, mbox_name) VALUES
     (%s, %s, %s, %s);
 CREATE USER %s@'localhost' IDENTIFIED BY %s;
 GRANT SELECT ON vmail.* TO %s@'localhost';
-""" % (sql_quote(MAIL_USER), sql_quote(domain_path), sql_quote(BROKEN_DOMAIN),
+""" % (mariadb.VMAIL_TABLES, sql_quote(MAIL_USER), sql_quote(domain_path), sql_quote(BROKEN_DOMAIN),
        sql_quote(broken_path), rows, sql_quote(BROKEN_DOMAIN), sql_quote(BROKEN_USER[0]),
        sql_quote("{plaintext}" + BROKEN_USER[1]), sql_quote(BROKEN_USER[0]),
        sql_quote(DB_USER), sql_quote(DB_PASSWORD), sql_quote(DB_USER)))
