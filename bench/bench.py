@@ -49,7 +49,7 @@ TPOP3D_COMMENT = "tpop3d privsep user for the benchmark"
 PORTS = {"tpop3d": 1110, "dovecot": 2110, "popa3d": 110, "memserver": 3110,
          # Implicit TLS (POP3S): an extra listener of the same tpop3d, and a
          # second Dovecot instance with ssl = yes (see write_configs).
-         "tpop3d-tls": 1995, "dovecot-tls": 2995}
+         "tpop3d-tls": 1995, "dovecot-tls": 2995, "memserver-tls": 3995}
 TLS_DIR = os.path.join(ROOT, "tls")
 TLS_CERT = os.path.join(TLS_DIR, "cert.pem")
 TLS_KEY = os.path.join(TLS_DIR, "key.pem")
@@ -827,8 +827,10 @@ class Inner:
             except (ProcessLookupError, ChildProcessError):
                 pass
 
-    def start_memserver(self, mbox):
-        p = subprocess.Popen([self.bins["memserver"], str(PORTS["memserver"]), mbox],
+    def start_memserver(self, mbox, tls=False):
+        argv = [self.bins["memserver"], str(PORTS["memserver-tls" if tls else "memserver"]),
+                mbox] + ([TLS_CERT, TLS_KEY] if tls else [])
+        p = subprocess.Popen(argv,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=self.logf, preexec_fn=self.pin_server)
         line = p.stdout.readline().decode()
@@ -1066,6 +1068,20 @@ class Inner:
             r["tls"] = "%s %s %s" % (kv["tls_version"], kv["tls_cipher"], kv["tls_group"])
         return r
 
+    def log_tls_downloads(self, size, depth, keys, best):
+        out = self.res["tls"]
+        for k in keys:
+            r = best[k]
+            if "tls" in r:
+                out["desc"][k] = r["tls"]
+            log("%s: download %s, %s: %s" % (
+                k, size, "one RETR at a time" if depth == 1 else
+                "%d RETRs in flight" % depth,
+                r.get("error") or "%.1f MB/s, %.2f s, client CPU %.2f s%s" % (
+                    r["mbps"], r["secs"], r["client_cpu_secs"],
+                    "" if r["complete"] else " (stopped after %d of %d messages)"
+                    % (r["fetched"], r["msgs"]))))
+
     def measure_tls(self):
         """Implicit TLS against plain, for tpop3d and Dovecot, in the same
         rounds: downloads, then sessions without and with resumption."""
@@ -1093,26 +1109,30 @@ class Inner:
             d = out["download"].setdefault(size, {})
             for k in keys:
                 self.client(k, "open", "-u", user)
-            for depth in (1, 32):
-                def one(server):
-                    r = self.download_run(server, user, depth)
-                    r["score"] = r.get("mbps", 0)
-                    r["final"] = not r.get("complete", True)
-                    return r
-                best = self.rounds(keys, self.profile["reps"][size],
-                                   self.profile["rep_budget"], one)
-                d[str(depth)] = best
-                for k in keys:
-                    r = best[k]
-                    if "tls" in r:
-                        out["desc"][k] = r["tls"]
-                    log("%s: download %s, %s: %s" % (
-                        k, size, "one RETR at a time" if depth == 1 else
-                        "%d RETRs in flight" % depth,
-                        r.get("error") or "%.1f MB/s, %.2f s, client CPU %.2f s%s" % (
-                            r["mbps"], r["secs"], r["client_cpu_secs"],
-                            "" if r["complete"] else " (stopped after %d of %d messages)"
-                            % (r["fetched"], r["msgs"]))))
+            # The client ceiling, plain and over TLS: the same client against
+            # a server that has every reply ready in memory.
+            mems = []
+            try:
+                for tls in (False, True):
+                    mems.append(self.start_memserver(self.boxes[size] + ".mbox", tls))
+                refs = ["memserver", "memserver-tls"]
+            except SetupError as e:
+                log("memserver: %s; no client ceiling in the TLS rows" % e)
+                refs = []
+            try:
+                for depth in (1, 32):
+                    def one(server):
+                        r = self.download_run(server, user, depth)
+                        r["score"] = r.get("mbps", 0)
+                        r["final"] = not r.get("complete", True)
+                        return r
+                    best = self.rounds(refs + keys, self.profile["reps"][size],
+                                       self.profile["rep_budget"], one)
+                    d[str(depth)] = best
+                    self.log_tls_downloads(size, depth, refs + keys, best)
+            finally:
+                for p in mems:
+                    self.stop_proc(p)
         self.set_pinning(False)
         try:
             for variant, ks, resume in (("plain", [k for k in keys if k not in tls_keys], False),
@@ -1587,7 +1607,7 @@ def render_tls(res, command):
             star = True
         return text, r
 
-    def add(figure, found, key, target):
+    def add(figure, found, key, target, ceil=None):
         cells, vals = [], {}
         for c in cols:
             if c in t["failed"]:
@@ -1597,7 +1617,7 @@ def render_tls(res, command):
             cells.append(text)
             if r is not None:
                 vals[c] = r
-        return figure, cells, vals, key, target
+        return figure, cells, vals, key, target, ceil
 
     for depth, what in (("1", "one RETR at a time"), ("32", "32 RETRs in flight")):
         for size in [s for s in TLS_SIZES if s in t["download"]]:
@@ -1605,7 +1625,7 @@ def render_tls(res, command):
             rows.append(add("full download, %s, %s (MB/s)" % (what, size),
                             lambda c, d=d: cell(d.get(c), lambda r: "%s (%.2f s)" % (
                                 fmt_num(r["mbps"]), r["secs"])),
-                            "mbps", "dl"))
+                            "mbps", "dl", (d.get("memserver"), d.get("memserver-tls"))))
     ss = t.get("sessions", {})
     for variant, label in (("noresume", "no resumption"), ("resume", "with resumption")):
         if variant not in ss:
@@ -1632,13 +1652,23 @@ def render_tls(res, command):
 
     header = ["figure", "dovecot plain", "dovecot TLS", "tpop3d plain", "tpop3d TLS",
               "tpop3d/dovecot over TLS", "TLS/plain, dovecot", "TLS/plain, tpop3d",
-              "target for tpop3d"]
+              "target for tpop3d", "client ceiling, plain / TLS",
+              "ceiling/dovecot over TLS"]
     table = []
-    for figure, cells, vals, key, target in rows:
+    short = []
+    for figure, cells, vals, key, target, ceil in rows:
         def v(c):
             r = vals.get(c)
             return r.get(key) if r and key else None
         tt, dt, tp, dp = v("tpop3d-tls"), v("dovecot-tls"), v("tpop3d"), v("dovecot")
+        ctext, cratio, ct = "", "", None
+        if ceil:
+            cp = ceil[0]["mbps"] if ceil[0] and "mbps" in ceil[0] else None
+            ct = ceil[1]["mbps"] if ceil[1] and "mbps" in ceil[1] else None
+            if cp is not None or ct is not None:
+                ctext = "%s / %s MB/s" % (fmt_num(cp) if cp is not None else "-",
+                                          fmt_num(ct) if ct is not None else "-")
+            cratio = ratio(ct, dt)
         ttext = ""
         if target:
             text, check = TLS_TARGETS[target]
@@ -1649,7 +1679,11 @@ def render_tls(res, command):
                 ttext = "%s: %s" % (text, "met" if ok else "MISSED")
                 if not ok:
                     missed.append(figure.strip())
-        table.append([figure] + cells + [ratio(tt, dt), ratio(dt, dp), ratio(tt, tp), ttext])
+                    if ct is not None and not check(ct, dt):
+                        ttext += " (beyond the ceiling)"
+                        short.append((figure.strip(), ct / dt, tt / ct))
+        table.append([figure] + cells + [ratio(tt, dt), ratio(dt, dp), ratio(tt, tp), ttext,
+                                         ctext, cratio])
 
     lines = ["## Over TLS: implicit TLS (POP3S) against plain POP3", ""]
     m = res["machine"]
@@ -1707,9 +1741,20 @@ def render_tls(res, command):
                     cpu.append("%s %s %s: %.0f %%" % (
                         c.replace("-tls", ""), size, "1 RETR" if depth == "1" else
                         "%s in flight" % depth, 100.0 * r["client_cpu_secs"] / r["secs"]))
+    notes.append("*client ceiling*: the same client against memserver, the reference "
+                 "server of the main table, which has every reply formatted in memory "
+                 "before the first client comes; its TLS column is the same program with "
+                 "implicit TLS through OpenSSL (TLS 1.2 and 1.3, the client's choice of "
+                 "suite), so that nothing is left to the server but the encryption: no "
+                 "server can download faster with this client on this machine, and "
+                 "*ceiling/dovecot over TLS* is the best ratio any server could reach.")
+    for figure, cr, share in short:
+        notes.append("%s: the target is beyond what this client can receive here: even "
+                     "the in-memory reference is only %.2fx Dovecot over TLS; tpop3d "
+                     "reaches %.0f %% of that ceiling." % (figure, cr, 100 * share))
     if cpu:
-        notes.append("There is no TLS reference server; the client's own CPU time over "
-                     "the session time, for the TLS downloads: " + "; ".join(cpu) + ".")
+        notes.append("The client's own CPU time over the session time, for the TLS "
+                     "downloads: " + "; ".join(cpu) + ".")
     for c, r in ss.get("resume", {}).items():
         if "resumed" not in r:
             continue

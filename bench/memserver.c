@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* memserver: a trivial POP3 server whose replies are all formatted in memory
- * before the first client comes, to show how fast the benchmark client can go. */
+ * before the first client comes, to show how fast the benchmark client can go,
+ * over plain TCP or implicit TLS. */
 
 #define _GNU_SOURCE
 
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,6 +23,9 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* Commands are short; a longer line is answered -ERR and dropped. */
 #define CMD_MAX 512
@@ -40,6 +45,14 @@ struct store {
 };
 
 static struct store st;
+
+/* Implicit TLS when a certificate was given: the same library and the
+ * settings tpop3d uses by default, with nothing else to do per reply. */
+static SSL_CTX *tls_ctx;
+
+/* Replies of one batch are gathered here before one SSL_write, as a TLS
+ * server that formats into a buffer would do. */
+#define TLS_GATHER (256 * 1024)
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -284,22 +297,89 @@ static int reply(const char *line, struct iovec *iov)
     return 0;
 }
 
+struct link {
+    int fd;
+    SSL *ssl;           /* NULL on plain TCP */
+    char *gather;       /* TLS_GATHER bytes, TLS only */
+};
+
+static ssize_t link_read(struct link *l, char *buf, size_t len)
+{
+    ssize_t n;
+    int r;
+
+    if (!l->ssl) {
+        do
+            n = read(l->fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    r = SSL_read(l->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+    return r > 0 ? r : -1;
+}
+
+static int tls_write_all(SSL *ssl, const char *p, size_t len)
+{
+    while (len > 0) {
+        int r = SSL_write(ssl, p, len > INT_MAX ? INT_MAX : (int)len);
+
+        if (r <= 0)
+            return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Send a batch of replies: one writev on plain TCP; over TLS, small
+ * replies gathered into one buffer and large ones written as they are. */
+static int link_send(struct link *l, struct iovec *iov, int cnt)
+{
+    size_t have = 0;
+    int i;
+
+    if (!l->ssl)
+        return writev_all(l->fd, iov, cnt);
+    for (i = 0; i < cnt; i++) {
+        if (iov[i].iov_len > TLS_GATHER - have) {
+            if (have > 0 && tls_write_all(l->ssl, l->gather, have) < 0)
+                return -1;
+            have = 0;
+        }
+        if (iov[i].iov_len > TLS_GATHER) {
+            if (tls_write_all(l->ssl, iov[i].iov_base, iov[i].iov_len) < 0)
+                return -1;
+            continue;
+        }
+        memcpy(l->gather + have, iov[i].iov_base, iov[i].iov_len);
+        have += iov[i].iov_len;
+    }
+    return have > 0 ? tls_write_all(l->ssl, l->gather, have) : 0;
+}
+
 static void *session(void *arg)
 {
     static const char greeting[] = "+OK memserver ready\r\n";
-    int fd = (int)(intptr_t)arg, done = 0, cnt;
+    struct link l = { .fd = (int)(intptr_t)arg };
+    int done = 0, cnt;
     char in[CMD_MAX * 2];
     struct iovec iov[IOV_BATCH];
     size_t have = 0, start;
     char *nl;
     ssize_t n;
 
-    if (write(fd, greeting, sizeof(greeting) - 1) < 0)
+    if (tls_ctx) {
+        l.ssl = SSL_new(tls_ctx);
+        l.gather = malloc(TLS_GATHER);
+        if (!l.ssl || !l.gather || SSL_set_fd(l.ssl, l.fd) != 1 || SSL_accept(l.ssl) != 1)
+            goto out;
+    }
+    iov[0].iov_base = (void *)greeting;
+    iov[0].iov_len = sizeof(greeting) - 1;
+    if (link_send(&l, iov, 1) < 0)
         goto out;
     while (!done) {
-        n = read(fd, in + have, sizeof(in) - have);
-        if (n < 0 && errno == EINTR)
-            continue;
+        n = link_read(&l, in + have, sizeof(in) - have);
         if (n <= 0)
             break;
         have += (size_t)n;
@@ -312,12 +392,12 @@ static void *session(void *arg)
             done = reply(in + start, &iov[cnt++]);
             start = (size_t)(nl + 1 - in);
             if (cnt == IOV_BATCH) {
-                if (writev_all(fd, iov, cnt) < 0)
+                if (link_send(&l, iov, cnt) < 0)
                     goto out;
                 cnt = 0;
             }
         }
-        if (cnt > 0 && writev_all(fd, iov, cnt) < 0)
+        if (cnt > 0 && link_send(&l, iov, cnt) < 0)
             goto out;
         memmove(in, in + start, have - start);
         have -= start;
@@ -325,8 +405,27 @@ static void *session(void *arg)
             break;  /* an over-long line: not a client of ours */
     }
 out:
-    close(fd);
+    if (l.ssl) {
+        SSL_shutdown(l.ssl);
+        SSL_free(l.ssl);
+    }
+    free(l.gather);
+    close(l.fd);
     return NULL;
+}
+
+static void tls_setup(const char *cert, const char *key)
+{
+    tls_ctx = SSL_CTX_new(TLS_server_method());
+    if (!tls_ctx ||
+        !SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION) ||
+        SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls_ctx) != 1)
+        die("TLS set-up with %s and %s failed: %s", cert, key,
+            ERR_reason_error_string(ERR_get_error()));
+    SSL_CTX_set_options(tls_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_AUTO_RETRY);
 }
 
 int main(int argc, char **argv)
@@ -338,13 +437,16 @@ int main(int argc, char **argv)
     unsigned long port;
     int one = 1, lfd, fd;
 
-    if (argc != 3)
-        die("usage: memserver PORT MBOX (listens on 127.0.0.1:PORT)");
+    if (argc != 3 && argc != 5)
+        die("usage: memserver PORT MBOX [CERT KEY] (listens on 127.0.0.1:PORT, "
+            "with implicit TLS when CERT and KEY are given)");
     errno = 0;
     port = strtoul(argv[1], &e, 10);
     if (errno != 0 || *e != '\0' || port == 0 || port > 65535)
         die("bad port %s", argv[1]);
     load(argv[2]);
+    if (argc == 5)
+        tls_setup(argv[3], argv[4]);
     signal(SIGPIPE, SIG_IGN);
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (lfd < 0)
