@@ -304,6 +304,53 @@ static int record(const char *name, const char *key)
     return r;
 }
 
+/* The mailbox holds WANT copies of bulletin NAME. */
+static void ck_copies(const char *name, int want)
+{
+    char needle[128];
+    size_t len;
+    char *m = mailbox(&len);
+
+    snprintf(needle, sizeof needle, "X-Tpop3d-Bulletin: %s <", name);
+    ck_assert_int_eq(count(m, needle), want);
+    free(m);
+}
+
+/* A login now delivers bulletin NAME to alice: recorded, one copy. */
+static void ck_delivered_once(const char *name)
+{
+    ck_assert_int_eq(deliver(), 0);
+    ck_assert_int_eq(record(name, "alice"), BULLETIN_DELIVERED);
+    ck_copies(name, 1);
+}
+
+/* Alice's mailbox holds the LEN bytes of DATA, and is hers as an MDA
+ * would leave it. */
+static void write_mbox(const char *data, size_t len)
+{
+    unit_write_file(fx.mbox, data, len);
+    ck_assert_int_eq(chown(fx.mbox, fx.res.uid, fx.res.gid), 0);
+}
+
+/* NAME within the bulletin directory; allocated. */
+static char *dir_path(const char *name)
+{
+    char *path;
+
+    ck_assert_int_ge(asprintf(&path, "%s/%s", fx.dir, name), 0);
+    return path;
+}
+
+/* Wait for the child PID, which must exit; its exit status. */
+static int exit_status(pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 /* Run bulletin_deliver() in a child that stops dead at step AT. */
 static enum bulletin_step crash_at;
 
@@ -317,7 +364,6 @@ static void crash_hook(enum bulletin_step s, const char *name)
 static void deliver_crashing(enum bulletin_step at)
 {
     pid_t pid;
-    int status;
 
     crash_at = at;
     pid = fork();
@@ -327,9 +373,7 @@ static void deliver_crashing(enum bulletin_step at)
         deliver();
         _exit(0);
     }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 77);
+    ck_assert_int_eq(exit_status(pid), 77);
     /* Let a writer child whose parent died finish and let go. */
     for (int i = 0; i < 200; i++) {
         char *lock;
@@ -412,8 +456,7 @@ START_TEST(test_append_keeps_existing_mail)
     char *m;
     size_t len;
 
-    unit_write_file(fx.mbox, old, strlen(old));
-    ck_assert_int_eq(chown(fx.mbox, fx.res.uid, fx.res.gid), 0);
+    write_mbox(old, strlen(old));
     post("n", NOTICE);
     ck_assert_int_eq(deliver(), 0);
     m = mailbox(&len);
@@ -425,45 +468,28 @@ END_TEST
 
 START_TEST(test_crash_between_append_and_record)
 {
-    char *m;
-    size_t len;
-
     post("n", NOTICE);
     deliver_crashing(BULLETIN_STEP_APPENDED);
     ck_assert_int_eq(record("n", "alice"), BULLETIN_PENDING);
-    m = mailbox(&len);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: n <"), 1);
-    free(m);
-    ck_assert_int_eq(deliver(), 0);
-    ck_assert_int_eq(record("n", "alice"), BULLETIN_DELIVERED);
-    m = mailbox(&len);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: n <"), 1);
-    free(m);
+    ck_copies("n", 1);
+    ck_delivered_once("n");
 }
 END_TEST
 
 START_TEST(test_crash_before_append)
 {
-    char *m;
     size_t len;
 
     post("n", NOTICE);
     deliver_crashing(BULLETIN_STEP_PENDING);
     ck_assert_int_eq(record("n", "alice"), BULLETIN_PENDING);
     ck_assert_int_eq(access(fx.mbox, F_OK) == 0 ? (free(mailbox(&len)), (int)len) : 0, 0);
-    ck_assert_int_eq(deliver(), 0);
-    ck_assert_int_eq(record("n", "alice"), BULLETIN_DELIVERED);
-    m = mailbox(&len);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: n <"), 1);
-    free(m);
+    ck_delivered_once("n");
 }
 END_TEST
 
 START_TEST(test_writer_dies_after_append)
 {
-    char *m;
-    size_t len;
-
     post("n", NOTICE);
     crash_at = BULLETIN_STEP_WRITTEN;
     bulletin_step_hook = crash_hook;
@@ -480,11 +506,7 @@ START_TEST(test_writer_dies_after_append)
         ck_assert_int_eq(utimensat(AT_FDCWD, lock, old, AT_SYMLINK_NOFOLLOW), 0);
         free(lock);
     }
-    ck_assert_int_eq(deliver(), 0);
-    ck_assert_int_eq(record("n", "alice"), BULLETIN_DELIVERED);
-    m = mailbox(&len);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: n <"), 1);
-    free(m);
+    ck_delivered_once("n");
 }
 END_TEST
 
@@ -494,8 +516,7 @@ START_TEST(test_mailbox_changes_in_between)
     char *m, *moved;
     size_t len;
 
-    unit_write_file(fx.mbox, other, strlen(other));
-    ck_assert_int_eq(chown(fx.mbox, fx.res.uid, fx.res.gid), 0);
+    write_mbox(other, strlen(other));
     post("n", NOTICE);
     deliver_crashing(BULLETIN_STEP_APPENDED);
     /* Meanwhile: the earlier message deleted, new mail delivered, and the
@@ -505,8 +526,7 @@ START_TEST(test_mailbox_changes_in_between)
     moved = malloc(len + sizeof other);
     memcpy(moved, m + strlen(other), len - strlen(other));
     memcpy(moved + len - strlen(other), other, strlen(other));
-    unit_write_file(fx.mbox, moved, len);
-    ck_assert_int_eq(chown(fx.mbox, fx.res.uid, fx.res.gid), 0);
+    write_mbox(moved, len);
     free(moved);
     free(m);
     post("n", "Subject: edited\n\nnew text\n");
@@ -534,8 +554,6 @@ START_TEST(test_concurrent_logins)
     enum { N = 6 };
     pid_t pids[N];
     int go[2];
-    char *m;
-    size_t len;
 
     post("a", NOTICE);
     post("b", "Subject: b\n\nsecond\n");
@@ -555,19 +573,12 @@ START_TEST(test_concurrent_logins)
     }
     close(go[0]);
     close(go[1]);           /* everyone starts at once */
-    for (int i = 0; i < N; i++) {
-        int status;
-
-        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-        ck_assert(WIFEXITED(status));
-        /* A login that met the lock busy may give up; none may fail else. */
-        ck_assert_int_le(WEXITSTATUS(status), 1);
-    }
+    /* A login that met the lock busy may give up; none may fail else. */
+    for (int i = 0; i < N; i++)
+        ck_assert_int_le(exit_status(pids[i]), 1);
     ck_assert_int_eq(deliver(), 0);
-    m = mailbox(&len);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: a <"), 1);
-    ck_assert_int_eq(count(m, "X-Tpop3d-Bulletin: b <"), 1);
-    free(m);
+    ck_copies("a", 1);
+    ck_copies("b", 1);
 }
 END_TEST
 
@@ -598,13 +609,8 @@ START_TEST(test_many_users_at_once)
     }
     close(go[0]);
     close(go[1]);
-    for (int i = 0; i < N; i++) {
-        int status;
-
-        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-        ck_assert(WIFEXITED(status));
-        ck_assert_int_eq(WEXITSTATUS(status), 0);
-    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(exit_status(pids[i]), 0);
     for (int i = 0; i < N; i++) {
         char user[32], *path, *m;
         size_t len;
@@ -630,7 +636,7 @@ START_TEST(test_malformed_skipped)
     post("1-empty", "");
     post("2-noheader", "just text\nno header\n");
     post("3-nosep", "Subject: x\n");
-    ck_assert_int_ge(asprintf(&path, "%s/4-nul.msg", fx.dir), 0);
+    path = dir_path("4-nul.msg");
     unit_write_file(path, "Subject: x\n\na\0b\n", 15);
     free(path);
     big = malloc(1024 * 1024 + 2);
@@ -639,16 +645,16 @@ START_TEST(test_malformed_skipped)
     big[1024 * 1024 + 1] = '\0';
     post("5-big", big);
     free(big);
-    ck_assert_int_ge(asprintf(&path, "%s/6-link.msg", fx.dir), 0);
+    path = dir_path("6-link.msg");
     ck_assert_int_eq(symlink("/etc/passwd", path), 0);
     free(path);
-    ck_assert_int_ge(asprintf(&path, "%s/7-dir.msg", fx.dir), 0);
+    path = dir_path("7-dir.msg");
     ck_assert_int_eq(mkdir(path, 0755), 0);
     free(path);
-    ck_assert_int_ge(asprintf(&path, "%s/README", fx.dir), 0);
+    path = dir_path("README");
     unit_write_file(path, NOTICE, strlen(NOTICE));
     free(path);
-    ck_assert_int_ge(asprintf(&path, "%s/8-good.msg~", fx.dir), 0);
+    path = dir_path("8-good.msg~");
     unit_write_file(path, NOTICE, strlen(NOTICE));
     free(path);
     post("9-good", NOTICE);
@@ -690,10 +696,8 @@ START_TEST(test_full_disk_leaves_mailbox_alone)
     char *m;
     size_t len;
     pid_t pid;
-    int status;
 
-    unit_write_file(fx.mbox, old, strlen(old));
-    ck_assert_int_eq(chown(fx.mbox, fx.res.uid, fx.res.gid), 0);
+    write_mbox(old, strlen(old));
     post("n", NOTICE);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -701,9 +705,7 @@ START_TEST(test_full_disk_leaves_mailbox_alone)
         bulletin_step_hook = small_disk_hook;
         _exit(deliver() == -1 ? 0 : 1);
     }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(exit_status(pid), 0);
     m = mailbox(&len);
     ck_assert_uint_eq(len, strlen(old));
     ck_assert_int_eq(memcmp(m, old, len), 0);
@@ -732,7 +734,7 @@ START_TEST(test_new_and_removed_bulletins)
     free(m);
     /* Removed before this user logged in: never delivered to them. */
     post("c", "Subject: c\n\nwithdrawn\n");
-    ck_assert_int_ge(asprintf(&path, "%s/c.msg", fx.dir), 0);
+    path = dir_path("c.msg");
     ck_assert_int_eq(unlink(path), 0);
     free(path);
     ck_assert_int_eq(deliver(), 0);
@@ -800,6 +802,31 @@ static char *fake_sendmail(void)
     return prog;
 }
 
+/* Deliver through the program PROG. */
+static void sendmail_config(const char *prog)
+{
+    char *extra;
+
+    ck_assert_int_ge(asprintf(&extra, "bulletin-delivery: sendmail\n"
+                              "bulletin-sendmail-program: %s\n", prog), 0);
+    fx_config(extra);
+    free(extra);
+}
+
+/* What the fake sendmail's first call wrote to FX.tmp/call0.WHAT;
+ * allocated. */
+static char *first_call(const char *what)
+{
+    char *p, *text;
+    size_t len;
+
+    ck_assert_int_ge(asprintf(&p, "%s/call0.%s", fx.tmp, what), 0);
+    text = unit_read_file(p, &len);
+    ck_assert_msg(text != NULL, "cannot read %s", p);
+    free(p);
+    return text;
+}
+
 static int calls(void)
 {
     int n = 0;
@@ -817,29 +844,20 @@ static int calls(void)
 
 START_TEST(test_sendmail)
 {
-    char *prog = fake_sendmail(), *extra, *p, *in, *argv, *env;
-    size_t len;
+    char *prog = fake_sendmail(), *p, *in, *argv, *env;
 
-    ck_assert_int_ge(asprintf(&extra, "bulletin-delivery: sendmail\n"
-                              "bulletin-sendmail-program: %s\n", prog), 0);
-    fx_config(extra);
+    sendmail_config(prog);
     fx.res.user = "alice@example.org";
     fx.res.domain = "example.org";
     post("n", NOTICE);
     ck_assert_int_eq(deliver(), 0);
     ck_assert_int_eq(calls(), 1);
-    ck_assert_int_ge(asprintf(&p, "%s/call0.argv", fx.tmp), 0);
-    argv = unit_read_file(p, &len);
-    free(p);
+    argv = first_call("argv");
     ck_assert_str_eq(argv, "-oi\n-f\nMAILER-DAEMON\n--\nalice@example.org\n");
-    ck_assert_int_ge(asprintf(&p, "%s/call0.in", fx.tmp), 0);
-    in = unit_read_file(p, &len);
-    free(p);
+    in = first_call("in");
     ck_assert_int_eq(strncmp(in, "X-Tpop3d-Bulletin: n <", 22), 0);
     ck_assert_str_eq(strchr(in, '\n') + 1, NOTICE);
-    ck_assert_int_ge(asprintf(&p, "%s/call0.env", fx.tmp), 0);
-    env = unit_read_file(p, &len);
-    free(p);
+    env = first_call("env");
     ck_assert_ptr_null(strstr(env, "HOME="));
     ck_assert_ptr_nonnull(strstr(env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
     ck_assert_int_eq(record("n", "alice@example.org"), BULLETIN_DELIVERED);
@@ -870,7 +888,6 @@ START_TEST(test_sendmail)
     ck_assert_int_eq(deliver(), 0);
     ck_assert_int_eq(calls(), 4);
     ck_assert_int_eq(record("p", "alice@example.org"), BULLETIN_UNKNOWN);
-    free(extra);
     free(prog);
 }
 END_TEST
@@ -888,11 +905,9 @@ START_TEST(test_sendmail_recipient_characters)
         "example.org,evil.example", "example.org>", "ex_ample.org",
         "[192.0.2.1]", "example.org;x",
     };
-    char *prog = fake_sendmail(), *extra;
+    char *prog = fake_sendmail();
 
-    ck_assert_int_ge(asprintf(&extra, "bulletin-delivery: sendmail\n"
-                              "bulletin-sendmail-program: %s\n", prog), 0);
-    fx_config(extra);
+    sendmail_config(prog);
     post("n", NOTICE);
     fx.res.domain = NULL;
     for (size_t i = 0; i < sizeof bad_local / sizeof bad_local[0]; i++) {
@@ -917,7 +932,6 @@ START_TEST(test_sendmail_recipient_characters)
     ck_assert_int_eq(calls(), 1);
     ck_assert_int_eq(record("n", "Al.ice_x+y=z-9@Mail-1.example.org"),
                      BULLETIN_DELIVERED);
-    free(extra);
     free(prog);
 }
 END_TEST

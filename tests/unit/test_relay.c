@@ -2,6 +2,7 @@
 /* test_relay.c: unit tests of relay.c: addresses, the export format, the
  * grant database (expiry, pruning, concurrent writers) and the export. */
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +16,31 @@
 #include "unit.h"
 
 static char *dir;
+/* The database's directory and file within DIR, as cfg_with names them. */
+static char *db_dir, *db_path;
+
+static char *path_in(const char *name)
+{
+    char *p;
+
+    ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
+    return p;
+}
 
 static void setup(void)
 {
     dir = unit_tmpdir();
+    db_dir = path_in("db");
+    db_path = path_in("db/relay.db");
 }
 
 static void teardown(void)
 {
     unit_rmtree(dir);
     free(dir);
-    dir = NULL;
+    free(db_dir);
+    free(db_path);
+    dir = db_dir = db_path = NULL;
 }
 
 /* A config with the database in the test directory, LIFETIME seconds, and
@@ -47,12 +62,20 @@ static struct config *cfg_with(long lifetime, const char *extra)
     return cfg;
 }
 
-static char *path_in(const char *name)
+/* cfg_with, the extra directives printed from FMT. */
+static struct config *__attribute__((format(printf, 2, 3)))
+cfg_withf(long lifetime, const char *fmt, ...)
 {
-    char *p;
+    struct config *cfg;
+    char *extra;
+    va_list ap;
 
-    ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
-    return p;
+    va_start(ap, fmt);
+    ck_assert_int_ge(vasprintf(&extra, fmt, ap), 0);
+    va_end(ap);
+    cfg = cfg_with(lifetime, extra);
+    free(extra);
+    return cfg;
 }
 
 static void grant_ok(const struct config *cfg, const char *addr,
@@ -87,6 +110,21 @@ static char *listing(const struct config *cfg, time_t now)
         ck_assert_str_eq(got_, want); \
         free(got_); \
     } while (0)
+
+/* The database tests' usual config: grants live 1800 s, no export. */
+static struct config *db_cfg;
+
+static void setup_db(void)
+{
+    setup();
+    db_cfg = cfg_with(1800, "");
+}
+
+static void teardown_db(void)
+{
+    config_free(&db_cfg);
+    teardown();
+}
 
 /* ---- addresses -------------------------------------------------------- */
 
@@ -245,72 +283,64 @@ END_TEST
 
 START_TEST(grant_list_expire)
 {
-    struct config *cfg = cfg_with(1800, "");
-    char *db = path_in("db/relay.db"), *lock = path_in("db/relay.db.lock");
-    char *sub = path_in("db"), *err = NULL;
+    char *lock = path_in("db/relay.db.lock"), *err = NULL;
     struct stat st;
     size_t removed = 99;
 
     /* No database yet: no grants, and nothing created by reading. */
-    ck_listing(cfg, 1000, "");
-    ck_assert_int_eq(stat(sub, &st), -1);
+    ck_listing(db_cfg, 1000, "");
+    ck_assert_int_eq(stat(db_dir, &st), -1);
 
-    grant_ok(cfg, "192.0.2.1", "alice", 1000);
-    grant_ok(cfg, "192.0.2.2", "bob", 1500);
-    ck_assert_int_eq(stat(sub, &st), 0);
+    grant_ok(db_cfg, "192.0.2.1", "alice", 1000);
+    grant_ok(db_cfg, "192.0.2.2", "bob", 1500);
+    ck_assert_int_eq(stat(db_dir, &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0750);
-    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_int_eq(stat(db_path, &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600);
     ck_assert_int_eq(stat(lock, &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600);
 
-    ck_listing(cfg, 2000, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
+    ck_listing(db_cfg, 2000, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
     /* alice's grant ends 1800 s after it was made. */
-    ck_listing(cfg, 2799, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
-    ck_listing(cfg, 2800, "192.0.2.2 bob 1500;");
+    ck_listing(db_cfg, 2799, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
+    ck_listing(db_cfg, 2800, "192.0.2.2 bob 1500;");
     /* Listing deletes nothing; expiring does. */
-    ck_listing(cfg, 1001, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
-    ck_assert_int_eq(relay_expire(cfg, 2800, &removed, &err), 0);
+    ck_listing(db_cfg, 1001, "192.0.2.1 alice 1000;192.0.2.2 bob 1500;");
+    ck_assert_int_eq(relay_expire(db_cfg, 2800, &removed, &err), 0);
     ck_assert_uint_eq(removed, 1);
-    ck_listing(cfg, 1001, "192.0.2.2 bob 1500;");
+    ck_listing(db_cfg, 1001, "192.0.2.2 bob 1500;");
     /* A renewal replaces the grant. */
-    grant_ok(cfg, "192.0.2.2", "carol", 1600);
-    ck_listing(cfg, 1601, "192.0.2.2 carol 1600;");
-    ck_assert_int_eq(relay_expire(cfg, 5000, &removed, &err), 0);
+    grant_ok(db_cfg, "192.0.2.2", "carol", 1600);
+    ck_listing(db_cfg, 1601, "192.0.2.2 carol 1600;");
+    ck_assert_int_eq(relay_expire(db_cfg, 5000, &removed, &err), 0);
     ck_assert_uint_eq(removed, 1);
-    ck_listing(cfg, 1601, "");
+    ck_listing(db_cfg, 1601, "");
 
-    ck_assert_int_eq(relay_grant_at(cfg, "mail.example.org", "x", 1000, &err), -1);
+    ck_assert_int_eq(relay_grant_at(db_cfg, "mail.example.org", "x", 1000, &err), -1);
     ck_assert_str_eq(err, "no relay grant: mail.example.org is not a numeric address");
     free(err);
     err = NULL;
-    ck_assert_int_eq(relay_grant_at(cfg, "192.0.2.9", "", 1000, &err), -1);
+    ck_assert_int_eq(relay_grant_at(db_cfg, "192.0.2.9", "", 1000, &err), -1);
     free(err);
-    free(db);
     free(lock);
-    free(sub);
-    config_free(&cfg);
 }
 END_TEST
 
 START_TEST(ipv6_and_mapped)
 {
-    struct config *cfg = cfg_with(1800, "");
-
-    grant_ok(cfg, "2001:DB8::1", "six", 1000);
-    grant_ok(cfg, "::ffff:10.0.0.2", "mapped", 1000);
-    grant_ok(cfg, "9.0.0.1", "nine", 1000);
-    grant_ok(cfg, "::1", "loop", 1000);
-    grant_ok(cfg, "fe80::5%lo", "zone", 1000);
+    grant_ok(db_cfg, "2001:DB8::1", "six", 1000);
+    grant_ok(db_cfg, "::ffff:10.0.0.2", "mapped", 1000);
+    grant_ok(db_cfg, "9.0.0.1", "nine", 1000);
+    grant_ok(db_cfg, "::1", "loop", 1000);
+    grant_ok(db_cfg, "fe80::5%lo", "zone", 1000);
     /* Sorted numerically, IPv4 first. */
-    ck_listing(cfg, 1000, "9.0.0.1 nine 1000;10.0.0.2 mapped 1000;::1 loop 1000;"
-                          "2001:db8::1 six 1000;fe80::5 zone 1000;");
+    ck_listing(db_cfg, 1000, "9.0.0.1 nine 1000;10.0.0.2 mapped 1000;::1 loop 1000;"
+                             "2001:db8::1 six 1000;fe80::5 zone 1000;");
     /* The mapped and plain forms are one client. */
-    grant_ok(cfg, "10.0.0.2", "plain", 1001);
-    grant_ok(cfg, "2001:db8:0::1", "six2", 1001);
-    ck_listing(cfg, 1001, "9.0.0.1 nine 1000;10.0.0.2 plain 1001;::1 loop 1000;"
-                          "2001:db8::1 six2 1001;fe80::5 zone 1000;");
-    config_free(&cfg);
+    grant_ok(db_cfg, "10.0.0.2", "plain", 1001);
+    grant_ok(db_cfg, "2001:db8:0::1", "six2", 1001);
+    ck_listing(db_cfg, 1001, "9.0.0.1 nine 1000;10.0.0.2 plain 1001;::1 loop 1000;"
+                             "2001:db8::1 six2 1001;fe80::5 zone 1000;");
 }
 END_TEST
 
@@ -330,14 +360,12 @@ END_TEST
 
 START_TEST(damaged_database)
 {
-    struct config *cfg = cfg_with(1800, "");
-    char *db = path_in("db/relay.db"), *aside = path_in("db/relay.db.damaged");
-    char *sub = path_in("db"), *err = NULL;
+    char *aside = path_in("db/relay.db.damaged"), *err = NULL;
     struct stat st;
 
-    ck_assert_int_eq(mkdir(sub, 0750), 0);
-    unit_write_file(db, "this is no GDBM file, just text\n", 32);
-    ck_assert_int_eq(relay_grant_at(cfg, "192.0.2.1", "alice", 1000, &err), -1);
+    ck_assert_int_eq(mkdir(db_dir, 0750), 0);
+    unit_write_file(db_path, "this is no GDBM file, just text\n", 32);
+    ck_assert_int_eq(relay_grant_at(db_cfg, "192.0.2.1", "alice", 1000, &err), -1);
     ck_assert_msg(strstr(err, "moved aside to") && strstr(err, "relay.db.damaged"),
                   "%s", err);
     free(err);
@@ -345,19 +373,16 @@ START_TEST(damaged_database)
     ck_assert_int_eq(stat(aside, &st), 0);
     ck_assert_int_eq(st.st_size, 32);
     /* The grant went into the new database, and the next one is quiet. */
-    ck_listing(cfg, 1000, "192.0.2.1 alice 1000;");
-    grant_ok(cfg, "192.0.2.2", "bob", 1001);
-    ck_listing(cfg, 1001, "192.0.2.1 alice 1000;192.0.2.2 bob 1001;");
+    ck_listing(db_cfg, 1000, "192.0.2.1 alice 1000;");
+    grant_ok(db_cfg, "192.0.2.2", "bob", 1001);
+    ck_listing(db_cfg, 1001, "192.0.2.1 alice 1000;192.0.2.2 bob 1001;");
     /* A reader does not replace anything: it reports the problem. */
-    unit_write_file(db, "garbage again, longer than a header would be......", 50);
-    ck_assert_int_eq(relay_list(cfg, 1000, &(struct relay_entry *){ NULL },
+    unit_write_file(db_path, "garbage again, longer than a header would be......", 50);
+    ck_assert_int_eq(relay_list(db_cfg, 1000, &(struct relay_entry *){ NULL },
                                 &(size_t){ 0 }, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "cannot open"));
     free(err);
-    free(db);
     free(aside);
-    free(sub);
-    config_free(&cfg);
 }
 END_TEST
 
@@ -370,6 +395,30 @@ static char *read_text(const char *path)
 
     ck_assert_msg(t != NULL, "cannot read %s", path);
     return t;
+}
+
+/* An executable file at PATH printed from FMT. */
+static void __attribute__((format(printf, 2, 3)))
+write_script(const char *path, const char *fmt, ...)
+{
+    char *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    ck_assert_int_ge(vasprintf(&text, fmt, ap), 0);
+    va_end(ap);
+    unit_write_file(path, text, strlen(text));
+    ck_assert_int_eq(chmod(path, 0755), 0);
+    free(text);
+}
+
+/* PATH holds exactly WANT. */
+static void ck_file(const char *path, const char *want)
+{
+    char *t = read_text(path);
+
+    ck_assert_str_eq(t, want);
+    free(t);
 }
 
 static size_t count_entries(const char *d)
@@ -388,21 +437,18 @@ static size_t count_entries(const char *d)
 
 START_TEST(export_contents)
 {
-    char *map = path_in("out/map"), *outdir = path_in("out"), *extra, *t, *err = NULL;
+    char *map = path_in("out/map"), *outdir = path_in("out"), *err = NULL;
     struct config *cfg;
     struct stat st1, st2;
 
     ck_assert_int_eq(mkdir(outdir, 0755), 0);
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s\n"
-                              "relay-grant-export-format: %%i %%u %%t %%%%\n", map), 0);
-    cfg = cfg_with(100, extra);
+    cfg = cfg_withf(100, "relay-grant-export: %s\n"
+                    "relay-grant-export-format: %%i %%u %%t %%%%\n", map);
     grant_ok(cfg, "192.0.2.10", "alice", 1000);
     grant_ok(cfg, "::1", "bob", 1010);
     grant_ok(cfg, "192.0.2.9", "carol", 1020);
-    t = read_text(map);
-    ck_assert_str_eq(t, "192.0.2.9 carol 1020 %\n192.0.2.10 alice 1000 %\n"
-                        "::1 bob 1010 %\n");
-    free(t);
+    ck_file(map, "192.0.2.9 carol 1020 %\n192.0.2.10 alice 1000 %\n"
+                 "::1 bob 1010 %\n");
     ck_assert_int_eq(stat(map, &st1), 0);
     ck_assert_int_eq(st1.st_mode & 07777, 0644);
     /* Only the map: no temporary file left beside it. */
@@ -411,29 +457,21 @@ START_TEST(export_contents)
     /* alice's grant has expired by the next one: gone from the map. */
     chmod(map, 0640);
     grant_ok(cfg, "192.0.2.11", "dave", 1100);
-    t = read_text(map);
-    ck_assert_str_eq(t, "192.0.2.9 carol 1020 %\n192.0.2.11 dave 1100 %\n"
-                        "::1 bob 1010 %\n");
-    free(t);
+    ck_file(map, "192.0.2.9 carol 1020 %\n192.0.2.11 dave 1100 %\n"
+                 "::1 bob 1010 %\n");
     ck_assert_int_eq(stat(map, &st1), 0);
     ck_assert_int_eq(st1.st_mode & 07777, 0640);
     ck_listing(cfg, 1100, "192.0.2.9 carol 1020;192.0.2.11 dave 1100;::1 bob 1010;");
 
     /* relay_export at a later time prunes and rewrites. */
     ck_assert_int_eq(relay_export(cfg, 1125, &err), 0);
-    t = read_text(map);
-    ck_assert_str_eq(t, "192.0.2.11 dave 1100 %\n");
-    free(t);
+    ck_file(map, "192.0.2.11 dave 1100 %\n");
     ck_assert_int_eq(relay_export(cfg, 2000, &err), 0);
-    t = read_text(map);
-    ck_assert_str_eq(t, "");
-    free(t);
+    ck_file(map, "");
     config_free(&cfg);
-    free(extra);
 
     /* Without %t a renewal changes nothing: the file is left alone. */
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s\n", map), 0);
-    cfg = cfg_with(100, extra);
+    cfg = cfg_withf(100, "relay-grant-export: %s\n", map);
     grant_ok(cfg, "192.0.2.1", "alice", 3000);
     ck_assert_int_eq(stat(map, &st1), 0);
     grant_ok(cfg, "192.0.2.1", "alice", 3001);
@@ -442,20 +480,15 @@ START_TEST(export_contents)
     grant_ok(cfg, "192.0.2.2", "bob", 3002);
     ck_assert_int_eq(stat(map, &st2), 0);
     ck_assert_uint_ne(st1.st_ino, st2.st_ino);
-    t = read_text(map);
-    ck_assert_str_eq(t, "192.0.2.1 OK\n192.0.2.2 OK\n");
-    free(t);
+    ck_file(map, "192.0.2.1 OK\n192.0.2.2 OK\n");
     config_free(&cfg);
-    free(extra);
 
     /* An export into a missing directory fails, and says where. */
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s/nodir/map\n", dir), 0);
-    cfg = cfg_with(100, extra);
+    cfg = cfg_withf(100, "relay-grant-export: %s/nodir/map\n", dir);
     ck_assert_int_eq(relay_grant_at(cfg, "192.0.2.1", "alice", 3000, &err), -1);
     ck_assert_msg(strstr(err, "nodir/map") != NULL, "%s", err);
     free(err);
     config_free(&cfg);
-    free(extra);
     free(map);
     free(outdir);
 }
@@ -464,58 +497,45 @@ END_TEST
 START_TEST(export_command)
 {
     char *map = path_in("map"), *script = path_in("rebuild"), *args = path_in("args");
-    char *envf = path_in("env"), *extra, *text, *t, *err = NULL;
+    char *envf = path_in("env"), *text, *t, *err = NULL;
     struct config *cfg;
 
-    ck_assert_int_ge(asprintf(&text, "#!/bin/sh\n"
-                              "printf '%%s|' \"$0\" \"$@\" >> %s\n"
-                              "echo >> %s\n"
-                              "env > %s\n"
-                              "exit \"${RELAY_TEST_EXIT:-0}\"\n", args, args, envf), 0);
-    unit_write_file(script, text, strlen(text));
-    chmod(script, 0755);
-    free(text);
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s\n"
-                              "relay-grant-export-command: %s -c 'two words' %s\n",
-                              map, script, map), 0);
-    cfg = cfg_with(100, extra);
+    write_script(script, "#!/bin/sh\n"
+                 "printf '%%s|' \"$0\" \"$@\" >> %s\n"
+                 "echo >> %s\n"
+                 "env > %s\n"
+                 "exit \"${RELAY_TEST_EXIT:-0}\"\n", args, args, envf);
+    cfg = cfg_withf(100, "relay-grant-export: %s\n"
+                    "relay-grant-export-command: %s -c 'two words' %s\n",
+                    map, script, map);
     setenv("TPOP3D_RELAY_UNIT_SECRET", "leak", 1);
     grant_ok(cfg, "192.0.2.1", "alice", 1000);
     grant_ok(cfg, "192.0.2.1", "alice", 1001);    /* unchanged map: not run */
     ck_assert_int_eq(relay_export(cfg, 1002, &err), 0);  /* always run */
     unsetenv("TPOP3D_RELAY_UNIT_SECRET");
-    t = read_text(args);
     /* No shell between: the quotes are part of the words. */
     ck_assert_int_ge(asprintf(&text, "%s|-c|'two|words'|%s|\n%s|-c|'two|words'|%s|\n",
                               script, map, script, map), 0);
-    ck_assert_str_eq(t, text);
-    free(t);
+    ck_file(args, text);
     free(text);
     t = read_text(envf);
     ck_assert_msg(strstr(t, "TPOP3D_RELAY_UNIT_SECRET") == NULL, "env leaked: %s", t);
     ck_assert_ptr_nonnull(strstr(t, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"));
     free(t);
     config_free(&cfg);
-    free(extra);
 
     /* A failing command is an error that names its status. */
-    ck_assert_int_ge(asprintf(&text, "#!/bin/sh\nexit 3\n"), 0);
-    unit_write_file(script, text, strlen(text));
-    free(text);
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s\n"
-                              "relay-grant-export-command: %s\n", map, script), 0);
-    cfg = cfg_with(100, extra);
+    write_script(script, "#!/bin/sh\nexit 3\n");
+    cfg = cfg_withf(100, "relay-grant-export: %s\n"
+                    "relay-grant-export-command: %s\n", map, script);
     ck_assert_int_eq(relay_grant_at(cfg, "192.0.2.2", "bob", 1003, &err), -1);
     ck_assert_msg(strstr(err, "exited with status 3") != NULL, "%s", err);
     free(err);
     err = NULL;
     /* ... but the grant was recorded and exported. */
     ck_listing(cfg, 1003, "192.0.2.1 alice 1001;192.0.2.2 bob 1003;");
-    t = read_text(map);
-    ck_assert_str_eq(t, "192.0.2.1 OK\n192.0.2.2 OK\n");
-    free(t);
+    ck_file(map, "192.0.2.1 OK\n192.0.2.2 OK\n");
     config_free(&cfg);
-    free(extra);
     free(map);
     free(script);
     free(args);
@@ -549,9 +569,21 @@ END_TEST
 #define WRITERS 8
 #define GRANTS_EACH 40
 
+/* In writer W's child: grant ADDR to USER at NOW, or end the child. */
+static void child_grant(const struct config *cfg, int w, const char *addr,
+                        const char *user, time_t now)
+{
+    char *err = NULL;
+
+    if (relay_grant_at(cfg, addr, user, now, &err) < 0) {
+        fprintf(stderr, "writer %d: %s\n", w, err);
+        _exit(1);
+    }
+}
+
 START_TEST(concurrent_writers)
 {
-    char *map = path_in("map"), *extra, *t;
+    char *map = path_in("map"), *t;
     struct config *cfg;
     pid_t pids[WRITERS];
     time_t now = time(NULL);
@@ -560,9 +592,8 @@ START_TEST(concurrent_writers)
     size_t n;
     char *err = NULL;
 
-    ck_assert_int_ge(asprintf(&extra, "relay-grant-export: %s\n"
-                              "relay-grant-export-format: %%i %%u\n", map), 0);
-    cfg = cfg_with(1800, extra);
+    cfg = cfg_withf(1800, "relay-grant-export: %s\n"
+                    "relay-grant-export-format: %%i %%u\n", map);
     for (int w = 0; w < WRITERS; w++) {
         pids[w] = fork();
         ck_assert_int_ge(pids[w], 0);
@@ -572,17 +603,11 @@ START_TEST(concurrent_writers)
 
                 snprintf(addr, sizeof addr, "10.%d.0.%d", w, i);
                 snprintf(user, sizeof user, "u%d_%d", w, i);
-                if (relay_grant_at(cfg, addr, user, now, &err) < 0) {
-                    fprintf(stderr, "writer %d: %s\n", w, err);
-                    _exit(1);
-                }
+                child_grant(cfg, w, addr, user, now);
                 /* Half of them also from an IPv6 address. */
                 if (i % 2 == 0) {
                     snprintf(addr, sizeof addr, "2001:db8::%x:%x", w + 1, i + 1);
-                    if (relay_grant_at(cfg, addr, user, now, &err) < 0) {
-                        fprintf(stderr, "writer %d: %s\n", w, err);
-                        _exit(1);
-                    }
+                    child_grant(cfg, w, addr, user, now);
                 }
             }
             _exit(0);
@@ -622,7 +647,6 @@ START_TEST(concurrent_writers)
     ck_assert_ptr_nonnull(strstr(t, "2001:db8::8:27 u7_38\n"));
     free(t);
     config_free(&cfg);
-    free(extra);
     free(map);
 }
 END_TEST
@@ -643,7 +667,7 @@ Suite *suite_relay(void)
     if (relay_available()) {
         TCase *db = tcase_create("database");
 
-        tcase_add_checked_fixture(db, setup, teardown);
+        tcase_add_checked_fixture(db, setup_db, teardown_db);
         tcase_set_timeout(db, 30);
         tcase_add_test(db, grant_list_expire);
         tcase_add_test(db, ipv6_and_mapped);

@@ -257,6 +257,7 @@ END_TEST
 /* ---- the transport ------------------------------------------------------ */
 
 enum client_kind {
+    CLIENT_NONE,        /* no client: the other end is closed at once */
     CLIENT_TLS, CLIENT_SILENT, CLIENT_GARBAGE, CLIENT_TLS12,
     CLIENT_ALPN_HTTP,   /* offers ALPN "http/1.1" only */
     CLIENT_ALPN_POP3,   /* offers "http/1.1" and "pop3"; exits 2 unless
@@ -332,9 +333,10 @@ static int wait_client(pid_t pid)
     return WEXITSTATUS(status);
 }
 
-static struct tls_server *load(void)
+/* The test certificate and key loaded under the directives TEXT. */
+static struct tls_server *load(const char *text)
 {
-    struct config *cfg = parse("");
+    struct config *cfg = parse(text);
     char *err = NULL;
     struct tls_server *srv = tls_server_new(cfg, cert_path, key_path, &err);
 
@@ -343,22 +345,65 @@ static struct tls_server *load(void)
     return srv;
 }
 
+/* The transport tests' server: the test certificate under no directives. */
+static struct tls_server *server;
+
+static void setup_server(void)
+{
+    setup();
+    server = load("");
+}
+
+static void teardown_server(void)
+{
+    tls_server_unref(&server);
+    teardown();
+}
+
+/* Set up C (with TIMEOUT_MS) on one end of a socket pair and a client of
+ * KIND on the other; the client's pid, or -1 for CLIENT_NONE. */
+static pid_t connect_client(struct conn *c, enum client_kind kind, int timeout_ms)
+{
+    int sv[2];
+    pid_t pid = -1;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    if (kind != CLIENT_NONE)
+        pid = start_client(sv[1], sv[0], kind);
+    close(sv[1]);
+    ck_assert_int_eq(conn_init(c, sv[0], NULL, timeout_ms), 0);
+    return pid;
+}
+
+/* Close C, then check that the client PID (none when -1) exited with
+ * WANT. */
+static void hang_up(struct conn *c, pid_t pid, int want)
+{
+    conn_close(c);
+    if (pid >= 0)
+        ck_assert_int_eq(wait_client(pid), want);
+}
+
+/* The TLS handshake on C with SERVER fails with the message WANT. */
+static void ck_handshake_fails(struct conn *c, const char *want)
+{
+    char err[256];
+
+    ck_assert_int_eq(tls_start(c, server, 5000, err, sizeof err), -1);
+    ck_assert_str_eq(err, want);
+}
+
 START_TEST(test_transport)
 {
-    struct tls_server *srv = load();
     struct conn c;
     char err[256], info[128], *line, *big;
     size_t len, bigsize = 10 * 65536;
-    int sv[2];
     pid_t pid;
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    pid = start_client(sv[1], sv[0], _i == 0 ? CLIENT_TLS : CLIENT_TLS12);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 5000), 0);
+    pid = connect_client(&c, _i == 0 ? CLIENT_TLS : CLIENT_TLS12, 5000);
     ck_assert(!tls_active(&c));
     ck_assert_str_eq(tls_describe(&c, info, sizeof info), "");
-    ck_assert_msg(tls_start(&c, srv, 5000, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tls_start(&c, server, 5000, err, sizeof err) == 0, "%s", err);
     ck_assert(tls_active(&c));
     ck_assert_ptr_eq(c.io, &conn_io_tls);
     tls_describe(&c, info, sizeof info);
@@ -373,75 +418,50 @@ START_TEST(test_transport)
     ck_assert_int_eq(conn_write(&c, big, bigsize - 100), 0);
     ck_assert_int_eq(conn_flush(&c), 0);
     free(big);
-    conn_close(&c);
-    ck_assert_int_eq(wait_client(pid), 100 + 10);
-    tls_server_unref(&srv);
+    hang_up(&c, pid, 100 + 10);
 }
 END_TEST
 
 START_TEST(test_handshake_timeout)
 {
-    struct tls_server *srv = load();
     struct conn c;
     char err[256];
     struct timespec t0, t1;
     double dt;
-    int sv[2];
     pid_t pid;
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    pid = start_client(sv[1], sv[0], CLIENT_SILENT);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 60000), 0);
+    pid = connect_client(&c, CLIENT_SILENT, 60000);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ck_assert_int_eq(tls_start(&c, srv, 300, err, sizeof err), -1);
+    ck_assert_int_eq(tls_start(&c, server, 300, err, sizeof err), -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     ck_assert_str_eq(err, "no TLS handshake within 0.300 s");
     ck_assert_msg(dt >= 0.29 && dt < 2.0, "took %.3f s", dt);
     ck_assert(c.failed);
     ck_assert(!tls_active(&c));
-    conn_close(&c);
-    ck_assert_int_eq(wait_client(pid), 0);
-    tls_server_unref(&srv);
+    hang_up(&c, pid, 0);
 }
 END_TEST
 
 START_TEST(test_handshake_garbage)
 {
-    struct tls_server *srv = load();
     struct conn c;
-    char err[256];
-    int sv[2];
     pid_t pid;
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    pid = start_client(sv[1], sv[0], CLIENT_GARBAGE);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 60000), 0);
-    ck_assert_int_eq(tls_start(&c, srv, 5000, err, sizeof err), -1);
-    ck_assert_str_eq(err, "TLS handshake failed: http request");
+    pid = connect_client(&c, CLIENT_GARBAGE, 60000);
+    ck_handshake_fails(&c, "TLS handshake failed: http request");
     ck_assert(c.failed);
-    conn_close(&c);
-    ck_assert_int_eq(wait_client(pid), 0);
-    tls_server_unref(&srv);
+    hang_up(&c, pid, 0);
 }
 END_TEST
 
 START_TEST(test_handshake_eof)
 {
-    struct tls_server *srv = load();
     struct conn c;
-    char err[256];
-    int sv[2];
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 60000), 0);
-    ck_assert_int_eq(tls_start(&c, srv, 5000, err, sizeof err), -1);
-    ck_assert_str_eq(err, "client closed the connection during the TLS handshake");
-    conn_close(&c);
-    tls_server_unref(&srv);
+    connect_client(&c, CLIENT_NONE, 60000);
+    ck_handshake_fails(&c, "client closed the connection during the TLS handshake");
+    hang_up(&c, -1, 0);
 }
 END_TEST
 
@@ -449,33 +469,21 @@ END_TEST
  * handshake; one that names POP3 among others gets POP3. */
 START_TEST(test_alpn)
 {
-    struct tls_server *srv = load();
     struct conn c;
     char err[256], *line;
     size_t len;
-    int sv[2];
     pid_t pid;
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    pid = start_client(sv[1], sv[0], CLIENT_ALPN_HTTP);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 5000), 0);
-    ck_assert_int_eq(tls_start(&c, srv, 5000, err, sizeof err), -1);
-    ck_assert_str_eq(err, "TLS handshake failed: no application protocol");
+    pid = connect_client(&c, CLIENT_ALPN_HTTP, 5000);
+    ck_handshake_fails(&c, "TLS handshake failed: no application protocol");
     ck_assert(!tls_active(&c));
-    conn_close(&c);
-    ck_assert_int_eq(wait_client(pid), 1);
+    hang_up(&c, pid, 1);
 
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    pid = start_client(sv[1], sv[0], CLIENT_ALPN_POP3);
-    close(sv[1]);
-    ck_assert_int_eq(conn_init(&c, sv[0], NULL, 5000), 0);
-    ck_assert_msg(tls_start(&c, srv, 5000, err, sizeof err) == 0, "%s", err);
+    pid = connect_client(&c, CLIENT_ALPN_POP3, 5000);
+    ck_assert_msg(tls_start(&c, server, 5000, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(conn_read_line(&c, POP3_MAX_LINE, &line, &len), CONN_LINE_OK);
     ck_assert_str_eq(line, "CAPA");
-    conn_close(&c);
-    ck_assert_int_eq(wait_client(pid), 100);
-    tls_server_unref(&srv);
+    hang_up(&c, pid, 100);
 }
 END_TEST
 
@@ -567,62 +575,53 @@ static int serve_resumes(struct tls_server *srv, int tls12, int rotate_before)
  * handshake) and one issued under the new keys does. */
 START_TEST(test_ticket_rotation)
 {
-    struct tls_server *srv = load();
-    long long due = tls_server_ticket_due_ms(srv);
+    long long due = tls_server_ticket_due_ms(server);
 
     /* The default lifetime: 6 hours from now. */
     ck_assert_msg(due > 21590000 && due <= 21600001, "due in %lld ms", due);
     /* No rotation: the second and third connections resume. */
-    ck_assert_int_eq(serve_resumes(srv, _i, -1), 2 | 4);
+    ck_assert_int_eq(serve_resumes(server, _i, -1), 2 | 4);
     /* Rotation before the second: only the third resumes. */
-    ck_assert_int_eq(serve_resumes(srv, _i, 1), 4);
-    tls_server_unref(&srv);
+    ck_assert_int_eq(serve_resumes(server, _i, 1), 4);
 }
 END_TEST
 
 /* A short lifetime is due when it has run out; 0 turns tickets off. */
 START_TEST(test_ticket_lifetime)
 {
-    struct config *cfg = parse("tls-ticket-key-lifetime: 0.2\n");
     struct timespec pause = { 0, 250 * 1000000L };
     char *err = NULL;
-    struct tls_server *srv = tls_server_new(cfg, cert_path, key_path, &err);
     long long due;
 
-    ck_assert_msg(srv != NULL, "%s", err);
-    due = tls_server_ticket_due_ms(srv);
+    /* In place of the fixture's server. */
+    tls_server_unref(&server);
+    server = load("tls-ticket-key-lifetime: 0.2\n");
+    due = tls_server_ticket_due_ms(server);
     ck_assert_msg(due > 100 && due <= 201, "due in %lld ms", due);
     nanosleep(&pause, NULL);
-    ck_assert_int_eq(tls_server_ticket_due_ms(srv), 0);
-    ck_assert_int_eq(tls_server_rotate_tickets(srv, &err), 0);
-    ck_assert_int_gt(tls_server_ticket_due_ms(srv), 100);
-    tls_server_unref(&srv);
-    config_free(&cfg);
+    ck_assert_int_eq(tls_server_ticket_due_ms(server), 0);
+    ck_assert_int_eq(tls_server_rotate_tickets(server, &err), 0);
+    ck_assert_int_gt(tls_server_ticket_due_ms(server), 100);
+    tls_server_unref(&server);
 
-    cfg = parse("tls-ticket-key-lifetime: 0\n");
-    srv = tls_server_new(cfg, cert_path, key_path, &err);
-    ck_assert_msg(srv != NULL, "%s", err);
-    ck_assert_int_eq(tls_server_ticket_due_ms(srv), -1);
-    ck_assert_int_eq(serve_resumes(srv, 0, -1), 0);
-    ck_assert_int_eq(serve_resumes(srv, 1, -1), 0);
-    tls_server_unref(&srv);
-    config_free(&cfg);
+    server = load("tls-ticket-key-lifetime: 0\n");
+    ck_assert_int_eq(tls_server_ticket_due_ms(server), -1);
+    ck_assert_int_eq(serve_resumes(server, 0, -1), 0);
+    ck_assert_int_eq(serve_resumes(server, 1, -1), 0);
 }
 END_TEST
 
 START_TEST(test_listener_offer)
 {
-    struct tls_server *srv = load();
     enum listen_tls mode = LISTEN_TLS_IMMEDIATE;
 
     tls_set_listener_offer(NULL, LISTEN_TLS_STLS);
     ck_assert_ptr_null(tls_listener_offer(&mode));
     ck_assert_int_eq(mode, LISTEN_TLS_NONE);
-    tls_set_listener_offer(srv, LISTEN_TLS_STLS);
-    ck_assert_ptr_eq(tls_listener_offer(&mode), srv);
+    tls_set_listener_offer(server, LISTEN_TLS_STLS);
+    ck_assert_ptr_eq(tls_listener_offer(&mode), server);
     ck_assert_int_eq(mode, LISTEN_TLS_STLS);
     tls_set_listener_offer(NULL, LISTEN_TLS_NONE);
-    tls_server_unref(&srv);
 }
 END_TEST
 
@@ -644,7 +643,7 @@ Suite *suite_tls(void)
     tcase_add_test(tf, test_load_encrypted);
     suite_add_tcase(s, tf);
 
-    tcase_add_checked_fixture(tt, setup, teardown);
+    tcase_add_checked_fixture(tt, setup_server, teardown_server);
     tcase_add_loop_test(tt, test_transport, 0, 2);
     tcase_add_test(tt, test_handshake_timeout);
     tcase_add_test(tt, test_handshake_garbage);
