@@ -340,6 +340,36 @@ def make_certificate():
     os.chmod(TLS_KEY, 0o600)
 
 
+DOVECOT_CONF = """# Dovecot for the benchmark{what}.
+base_dir = {d}/run{tag}
+state_dir = {d}/state{tag}
+instance_name = tpop3d-bench{tag}
+log_path = {d}/dovecot{tag}.log
+protocols = pop3
+listen = 127.0.0.1
+{ssl}disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1000
+mail_location = mbox:{d}/mail/%u:INBOX={d}/spool/%u
+pop3_no_flag_updates = yes
+passdb {{
+  driver = shadow
+}}
+userdb {{
+  driver = passwd
+  override_fields = home={d}/home/%u
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = {pop3s}
+{pop3s_ssl}  }}
+}}
+"""
+
+
 def write_configs(tpop3d):
     t = os.path.join(ROOT, "tpop3d")
     conf = os.path.join(t, "tpop3d.conf")
@@ -385,78 +415,21 @@ def write_configs(tpop3d):
     d = os.path.join(ROOT, "dovecot")
     if not os.path.isdir(d):
         return tls_ok
-    for sub in ("run", "state"):
-        os.makedirs(os.path.join(d, sub), exist_ok=True)
-        os.chmod(os.path.join(d, sub), 0o755)
-    with open(os.path.join(d, "dovecot.conf"), "w") as f:
-        f.write("""# Dovecot for the benchmark: POP3 only, on the loopback, private paths.
-base_dir = {d}/run
-state_dir = {d}/state
-instance_name = tpop3d-bench
-log_path = {d}/dovecot.log
-protocols = pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-first_valid_uid = 1000
-mail_location = mbox:{d}/mail/%u:INBOX={d}/spool/%u
-pop3_no_flag_updates = yes
-passdb {{
-  driver = shadow
-}}
-userdb {{
-  driver = passwd
-  override_fields = home={d}/home/%u
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {port}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-""".format(d=d, port=PORTS["dovecot"]))
-    # POP3S in a second instance, so that the plain figures above come from
-    # a Dovecot whose login processes do not load a certificate.
-    for sub in ("run-tls", "state-tls"):
-        os.makedirs(os.path.join(d, sub), exist_ok=True)
-        os.chmod(os.path.join(d, sub), 0o755)
-    with open(os.path.join(d, "dovecot-tls.conf"), "w") as f:
-        f.write("""# Dovecot for the benchmark over TLS: POP3S only, the same mailboxes.
-base_dir = {d}/run-tls
-state_dir = {d}/state-tls
-instance_name = tpop3d-bench-tls
-log_path = {d}/dovecot-tls.log
-protocols = pop3
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <{cert}
-ssl_key = <{key}
-ssl_min_protocol = TLSv1.2
-disable_plaintext_auth = no
-auth_mechanisms = plain
-first_valid_uid = 1000
-mail_location = mbox:{d}/mail/%u:INBOX={d}/spool/%u
-pop3_no_flag_updates = yes
-passdb {{
-  driver = shadow
-}}
-userdb {{
-  driver = passwd
-  override_fields = home={d}/home/%u
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = {port}
-    ssl = yes
-  }}
-}}
-""".format(d=d, port=PORTS["dovecot-tls"], cert=TLS_CERT, key=TLS_KEY))
+    # POP3S in a second instance, so that the plain figures come from a
+    # Dovecot whose login processes do not load a certificate.
+    for tag, ssl_lines, ports, what in (
+            ("", "ssl = no\n", (PORTS["dovecot"], 0, ""),
+             ": POP3 only, on the loopback, private paths"),
+            ("-tls",
+             "ssl = yes\nssl_cert = <%s\nssl_key = <%s\nssl_min_protocol = TLSv1.2\n"
+             % (TLS_CERT, TLS_KEY), (0, PORTS["dovecot-tls"], "    ssl = yes\n"),
+             " over TLS: POP3S only, the same mailboxes")):
+        for sub in ("run", "state"):
+            os.makedirs(os.path.join(d, sub + tag), exist_ok=True)
+            os.chmod(os.path.join(d, sub + tag), 0o755)
+        with open(os.path.join(d, "dovecot%s.conf" % tag), "w") as f:
+            f.write(DOVECOT_CONF.format(d=d, tag=tag, ssl=ssl_lines, what=what,
+                                        pop3=ports[0], pop3s=ports[1], pop3s_ssl=ports[2]))
     return tls_ok
 
 

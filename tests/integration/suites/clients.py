@@ -60,7 +60,10 @@ def curl_user_pass(ctx):
         check.eq(curl(base + str(n)), msgs[n - 1].served, "curl RETR %d" % n)
 
 
-def fetchmail(ctx, srv, user, keep, outdir):
+def fetchmail(ctx, srv, user, keep, outdir, port=None, options='sslproto ""', timeout=120):
+    """Run fetchmail once against SRV (PORT, by default its plain port) for
+    USER, delivering into OUTDIR; OPTIONS are its TLS options. Returns the
+    exit status and the output."""
     home = ctx.tmpdir("fmhome")
     os.chmod(home, 0o700)
     rc = os.path.join(home, "fetchmailrc")
@@ -69,16 +72,17 @@ def fetchmail(ctx, srv, user, keep, outdir):
                 'set no syslog\n'
                 'poll 127.0.0.1 service %d protocol pop3 auth password timeout 30\n'
                 '  user "%s" there with password "%s" is "root" here\n'
-                '  options fetchall %s no rewrite stripcr sslproto ""\n'
+                '  options fetchall %s no rewrite stripcr %s\n'
                 '  mda "/bin/sh -c \'cat > %s/msg.$$\'"\n'
-                % (srv.port, user, password_of(user), "keep" if keep else "nokeep", outdir))
+                % (port or srv.port, user, password_of(user), "keep" if keep else "nokeep",
+                   options, outdir))
     os.chmod(rc, 0o600)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "FETCHMAILHOME": home,
            "LANG": "C"}
     r = subprocess.run(["fetchmail", "--nodetach", "--nosyslog", "-f", rc,
                         "--idfile", os.path.join(home, "ids"), "--pidfile",
                         os.path.join(home, "pid"), "--invisible"],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120, env=env)
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=env)
     return r.returncode, (r.stdout + r.stderr).decode("latin-1")
 
 

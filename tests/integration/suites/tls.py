@@ -19,6 +19,7 @@ from harness import check, mbox
 from harness.client import Pop3
 from harness.runner import test
 from harness.server import free_port, listening, password_of
+from suites.clients import fetchmail
 
 OPENSSL_TIMEOUT = 30
 
@@ -334,26 +335,9 @@ def openssl_s_client(ctx):
 
 
 def fetchmail_tls(ctx, srv, pki, port, ssl_opts, user, outdir):
-    home = ctx.tmpdir("fmhome")
-    os.chmod(home, 0o700)
-    rc = os.path.join(home, "fetchmailrc")
-    with open(rc, "w") as f:
-        f.write('set no bouncemail\n'
-                'set no syslog\n'
-                'poll 127.0.0.1 service %d protocol pop3 auth password timeout 30\n'
-                '  user "%s" there with password "%s" is "root" here\n'
-                '  options fetchall nokeep no rewrite stripcr %s\n'
-                '  sslcertck sslcertfile "%s" sslcommonname "localhost"\n'
-                '  mda "/bin/sh -c \'cat > %s/msg.$$\'"\n'
-                % (port, user, password_of(user), ssl_opts, pki.ca, outdir))
-    os.chmod(rc, 0o600)
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "FETCHMAILHOME": home,
-           "LANG": "C"}
-    r = subprocess.run(["fetchmail", "--nodetach", "--nosyslog", "-f", rc,
-                        "--idfile", os.path.join(home, "ids"), "--pidfile",
-                        os.path.join(home, "pid"), "--invisible"],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env)
-    return r.returncode, (r.stdout + r.stderr).decode("latin-1")
+    return fetchmail(ctx, srv, user, False, outdir, port=port, timeout=60,
+                     options='%s\n  sslcertck sslcertfile "%s" sslcommonname "localhost"'
+                     % (ssl_opts, pki.ca))
 
 
 def files_in(d):
