@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
@@ -253,23 +254,6 @@ static int bsd_send(struct mailbox *mb, size_t i, long lines, struct conn *c)
     return msg_write(c, b->map + off, (size_t)len, lines);
 }
 
-static int write_all(int fd, const char *p, size_t n, uint64_t off)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
 /* Move N bytes at SRC in the map to file offset DST < SRC. Through a
  * buffer, one chunk at a time, front to back: a chunk is read whole before
  * any of it is written, so overlapping ranges are safe, and at every
@@ -281,7 +265,7 @@ static int move_mapped(struct bsd *b, char *buf, uint64_t src, uint64_t dst,
         size_t k = n < BSD_COPY_CHUNK ? (size_t)n : BSD_COPY_CHUNK;
 
         memcpy(buf, b->map + src, k);
-        if (write_all(b->fd, buf, k, dst) < 0)
+        if (pwrite_full(b->fd, buf, k, (off_t)dst) < 0)
             return -1;
         src += k;
         dst += k;
@@ -306,7 +290,7 @@ static int64_t move_tail(struct bsd *b, char *buf, uint64_t src, uint64_t dst)
         }
         if (r == 0)
             return moved;
-        if (write_all(b->fd, buf, (size_t)r, dst) < 0)
+        if (pwrite_full(b->fd, buf, (size_t)r, (off_t)dst) < 0)
             return -1;
         src += (uint64_t)r;
         dst += (uint64_t)r;

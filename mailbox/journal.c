@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "journal.h"
 #include "journal_format.h"
 #include "mailbox.h"
@@ -450,19 +451,10 @@ static void make_marker(unsigned char *m, size_t len)
  * commit does not bring the journal back. */
 static int flush_result(const char *path, int fd, char **error_r)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash && slash != path ? xstrndup(path, (size_t)(slash - path))
-                                       : xstrdup("/");
-    int dfd, err = 0;
+    int err = 0;
 
-    if (fsync(fd) < 0)
+    if (fsync(fd) < 0 || fsync_parent_dir(path) < 0)
         err = errno;
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (!err && (dfd < 0 || fsync(dfd) < 0))
-        err = errno;
-    if (dfd >= 0)
-        close(dfd);
-    free(dir);
     if (err) {
         *error_r = xasprintf("%s: flushing the commit to disk: %s", path,
                              strerror(err));
@@ -574,7 +566,7 @@ enum journal_result journal_commit(const char *path, int fd,
                              res == JOURNAL_FAILED ? "; nothing deleted" : "");
         goto out;
     }
-    if (mailbox_pwrite_all(jfd, img, ilen, 0) < 0) {
+    if (pwrite_full(jfd, img, ilen, 0) < 0) {
         int ec = errno;
 
         close(jfd);

@@ -89,27 +89,6 @@ bool mailbox_path_is_clean(const char *path)
     return true;
 }
 
-int mailbox_pwrite_all(int fd, const void *p, size_t n, off_t off)
-{
-    const char *q = p;
-
-    while (n > 0) {
-        ssize_t w = pwrite(fd, q, n, off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        q += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 void mailbox_close(struct mailbox **mb)
 {
     if (*mb) {

@@ -132,10 +132,6 @@ void mailbox_close(struct mailbox **mb);
  * mailbox location needs one. */
 bool mailbox_path_is_clean(const char *path);
 
-/* Write all N bytes of P at offset OFF of FD, retrying short writes and
- * EINTR. 0, or -1 with errno (ENOSPC when the file stops growing). */
-int mailbox_pwrite_all(int fd, const void *p, size_t n, off_t off);
-
 /* Octets as sent by RETR for DATA (LEN bytes of a stored message): LF
  * becomes CRLF, an existing CRLF stays, a last line without a newline gets
  * CRLF. Dot-stuffing not counted. */

@@ -268,13 +268,6 @@ int64_t bulletin_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Writes at an offset: an append cut back on failure must know where it
- * began, and a memfd is filled from its start. */
-int bulletin_write_all(int fd, const char *p, size_t n, off_t off)
-{
-    return mailbox_pwrite_all(fd, p, n, off);
-}
-
 /* Names we deliver: NAME.msg with NAME of letters, digits and ._+-, not
  * starting with a dot (editors' and half-posted files). 1: deliver; 0:
  * not a bulletin, ignored; -1: looks like one but its name is unusable. */

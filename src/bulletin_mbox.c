@@ -19,6 +19,7 @@
 
 #include "bulletin.h"
 #include "bulletin_private.h"
+#include "fileio.h"
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
@@ -247,24 +248,14 @@ static int target_append(struct mbox_target *t, const struct strbuf *text,
         }
         sep = tail[1] != '\n' ? "\n\n" : tail[0] != '\n' ? "\n" : "";
     }
-    if (bulletin_write_all(t->fd, sep, strlen(sep), st.st_size) < 0
-        || bulletin_write_all(t->fd, text->buf, text->len,
+    if (pwrite_full(t->fd, sep, strlen(sep), st.st_size) < 0
+        || pwrite_full(t->fd, text->buf, text->len,
                      st.st_size + (off_t)strlen(sep)) < 0
         || fsync(t->fd) < 0)
         goto fail;
-    if (t->created) {
-        /* A new file's name must survive a crash as well. */
-        char *dir = xstrdup(t->path), *slash = strrchr(dir, '/');
-        int dfd;
-
-        *(slash == dir ? slash + 1 : slash) = '\0';
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
+    /* A new file's name must survive a crash as well. */
+    if (t->created)
+        fsync_parent_dir(t->path);
     return 0;
 
 fail:

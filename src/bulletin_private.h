@@ -53,10 +53,6 @@ void bulletin_sleep_ms(long ms);
 /* Milliseconds on the monotonic clock. */
 int64_t bulletin_now_ms(void);
 
-/* Write all N bytes of P at offset OFF of FD. 0, or -1 with errno (ENOSPC
- * when the file stops growing). */
-int bulletin_write_all(int fd, const char *p, size_t n, off_t off);
-
 /* Keep the signals that stop an overrunning onlogin action waiting while a
  * step that must not be cut in two runs; *OLD gets the mask to restore. */
 void bulletin_hold_stops(sigset_t *old);

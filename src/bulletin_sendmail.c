@@ -16,6 +16,7 @@
 
 #include "bulletin.h"
 #include "bulletin_private.h"
+#include "fileio.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -73,7 +74,7 @@ static int run_sendmail(struct job *j, const struct strbuf *text, bool *sure_r,
     /* A file, not a pipe: if we die half way the program still reads the
      * whole message, never a truncated one. */
     in = memfd_create("bulletin", MFD_CLOEXEC);
-    if (in < 0 || bulletin_write_all(in, text->buf, text->len, 0) < 0
+    if (in < 0 || pwrite_full(in, text->buf, text->len, 0) < 0
         || lseek(in, 0, SEEK_SET) != 0) {
         *error_r = xasprintf("bulletin buffer: %s", strerror(errno));
         if (in >= 0)

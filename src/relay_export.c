@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "relay.h"
 #include "relay_private.h"
 #include "xalloc.h"
@@ -260,31 +261,14 @@ static bool file_equals(const char *path, const char *text, size_t len)
     return same;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Replace PATH by TEXT atomically: a temporary file in the same directory,
  * written and synced, renamed over it. */
 static int replace_file(const char *path, const char *text, size_t len,
                         char **error_r)
 {
     char *tmp = xasprintf("%s.XXXXXX", path);
-    char *dir, *slash;
     struct stat st;
-    int fd, dfd;
+    int fd;
 
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -302,7 +286,7 @@ static int replace_file(const char *path, const char *text, size_t len,
     } else if (fchmod(fd, RELAY_EXPORT_MODE) < 0) {
         goto fail;
     }
-    if (write_all(fd, text, len) < 0 || fsync(fd) < 0)
+    if (write_full(fd, text, len) < 0 || fsync(fd) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;
@@ -312,17 +296,9 @@ static int replace_file(const char *path, const char *text, size_t len,
     if (rename(tmp, path) < 0)
         goto fail;
     free(tmp);
-    /* The rename itself reaches the disk with the directory. */
-    dir = xstrdup(path);
-    slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
+    /* The rename itself reaches the disk with the directory; it has
+     * happened, so a failure here is no reason to report one. */
+    fsync_parent_dir(path);
     return 0;
 fail:
     *error_r = xasprintf("cannot write %s: %s", path, strerror(errno));

@@ -329,7 +329,8 @@ static int wait_client(pid_t pid)
     int status;
 
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
+    ck_assert_msg(WIFEXITED(status), "the client ended by signal %d",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return WEXITSTATUS(status);
 }
 
