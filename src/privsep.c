@@ -26,26 +26,11 @@
 #include "privs.h"
 #include "privsep.h"
 #include "privsep_msg.h"
+#include "privsep_private.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "session.h"
 #include "xalloc.h"
-
-struct privsep {
-    bool prelogin;          /* this process is the pre-login process */
-    int chan;               /* our end of the socketpair, or -1 */
-    pid_t pid;              /* monitor: the pre-login process, or -1 */
-    bool relay;             /* monitor: the channel carries the session */
-    bool term_sent;         /* monitor: the pre-login process was told to end */
-    struct timespec term_deadline;
-    size_t pending_len;     /* monitor: body length of the HANDOFF/RELAY */
-    unsigned failures;      /* monitor: failed logins so far */
-    /* Monitor: the challenge handed out for the next login request
-     * (PRIVSEP_METHOD_CRAM_MD5 or _SCRAM; 0: none), used once. */
-    uint8_t issued;
-    char challenge[PRIVSEP_MAX_CHALLENGE + 1];
-    unsigned char salt[SASL_SCRAM_SALT_LEN];
-    unsigned challenges;    /* monitor: challenges handed out so far */
-};
 
 _Static_assert(PRIVSEP_SCRAM_LEN == SCRAM_SHA256_LEN &&
                PRIVSEP_MAX_SALT == SCRAM_MAX_SALT &&
@@ -64,10 +49,6 @@ static struct {
     gid_t gid;
     char *dir;
 } conf;
-
-/* How long the monitor waits for a pre-login process to go away after it
- * was told to (SIGTERM, or its handoff) before it kills it. */
-#define PRIVSEP_REAP_MS 3000
 
 int privsep_configure(const struct config *cfg, char **error_r)
 {
@@ -135,6 +116,10 @@ int privsep_configure(const struct config *cfg, char **error_r)
     free(conf.dir);
     conf.dir = xstrdup(dir);
     conf.ready = true;
+    if (cfg_bool(cfg, CFG_PRIVSEP_SANDBOX) && !sandbox_filter_available())
+        log_warnx("privsep-sandbox: no system-call filter for this "
+                  "architecture; only resource limits confine the "
+                  "pre-login process");
     return 0;
 }
 
@@ -225,8 +210,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
     return 0;
 }
 
-/* Send M; with PASS_FD >= 0, that descriptor travels with its header. */
-static int msg_send(int fd, const struct privsep_msg *m, int pass_fd)
+int privsep_send(int fd, const struct privsep_msg *m, int pass_fd)
 {
     static unsigned char buf[PRIVSEP_MSG_MAX];
     const char *err;
@@ -335,7 +319,7 @@ static int msg_header(struct privsep *ps, enum privsep_msg_type *type_r,
     return msg_header_fd(ps, type_r, len_r, NULL);
 }
 
-static int msg_body(struct privsep *ps, enum privsep_msg_type type,
+int privsep_recv_body(struct privsep *ps, enum privsep_msg_type type,
                     size_t len, struct privsep_msg *m)
 {
     static unsigned char body[PRIVSEP_MSG_MAX_BODY];
@@ -359,7 +343,7 @@ static int msg_recv(struct privsep *ps, struct privsep_msg *m)
 
     if (msg_header(ps, &type, &len) < 0)
         return -1;
-    return msg_body(ps, type, len, m);
+    return privsep_recv_body(ps, type, len, m);
 }
 
 /* -- the pre-login process ---------------------------------------------------- */
@@ -455,6 +439,7 @@ static int prelogin_setup(struct session *s, int chan, const char **error_r)
 {
     int keep[6], logfd, probe;
     size_t n = 0;
+    struct stat st;
 
     scrub_config(s->cfg);
     if (unmap_shared() < 0) {
@@ -484,6 +469,14 @@ static int prelogin_setup(struct session *s, int chan, const char **error_r)
         return -1;
     }
     if (privs_drop(conf.uid, conf.gid, error_r) < 0)
+        return -1;
+    /* Last, with everything it will use open (the client, the channel,
+     * syslog; the TLS context is in memory) and before the first byte
+     * from the client. close_all_but() sorted KEEP. A foreground daemon
+     * whose stderr (the log's copy) is a file keeps writing to it. */
+    if (cfg_bool(s->cfg, CFG_PRIVSEP_SANDBOX) &&
+        sandbox_apply((unsigned)keep[n - 1] + 1,
+                      fstat(2, &st) == 0 && S_ISREG(st.st_mode), error_r) < 0)
         return -1;
     return 0;
 }
@@ -525,133 +518,7 @@ void privsep_prelogin_end(struct session *s)
     m.type = PRIVSEP_MSG_END;
     m.status = (uint8_t)end_code(s->end_reason);
     snprintf(m.login, sizeof m.login, "%s", s->user ? s->user : "");
-    msg_send(s->privsep->chan, &m, -1);
-    _exit(0);
-}
-
-/* Move bytes between the client (through its transport, TLS included) and
- * the monitor until either side is done. Every round drains what each side
- * has (a transport may hold decrypted bytes the socket no longer shows)
- * before it polls. */
-static void relay_run(struct session *s)
-{
-    static unsigned char up[16 * 1024], down[64 * 1024];
-    struct conn *c = &s->conn;
-    int ch = s->privsep->chan;
-    size_t up_len = 0, d_off = 0, d_len = 0;
-    bool c_eof = false, ch_eof = false, ch_shut = false;
-
-    fcntl(ch, F_SETFL, fcntl(ch, F_GETFL) | O_NONBLOCK);
-    for (;;) {
-        struct pollfd pfd[2];
-        ssize_t n;
-        int r;
-
-        if (conn_interrupted)
-            break;
-        while (!c_eof && up_len < sizeof up) {
-            n = c->io->read(c, up + up_len, sizeof up - up_len);
-            if (n > 0)
-                up_len += (size_t)n;
-            else if (n == 0)
-                c_eof = true;
-            else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-                goto out;
-            else if (errno != EINTR)
-                break;
-        }
-        while (up_len > 0) {
-            n = send(ch, up, up_len, MSG_NOSIGNAL);
-            if (n > 0) {
-                memmove(up, up + n, up_len - (size_t)n);
-                up_len -= (size_t)n;
-            } else if (errno != EINTR && errno != EAGAIN) {
-                goto out;
-            } else if (errno != EINTR) {
-                break;
-            }
-        }
-        if (c_eof && up_len == 0 && !ch_shut) {
-            shutdown(ch, SHUT_WR);
-            ch_shut = true;
-        }
-        for (;;) {
-            if (d_len == 0 && !ch_eof) {
-                n = read(ch, down, sizeof down);
-                if (n > 0) {
-                    d_off = 0;
-                    d_len = (size_t)n;
-                } else if (n == 0) {
-                    ch_eof = true;
-                } else if (errno == EINTR) {
-                    continue;
-                } else if (errno != EAGAIN) {
-                    goto out;
-                }
-            }
-            if (d_len == 0)
-                break;
-            n = c->io->write(c, down + d_off, d_len);
-            if (n > 0) {
-                d_off += (size_t)n;
-                d_len -= (size_t)n;
-                c->bytes_out += (uint64_t)n;
-            } else if (errno == EINTR) {
-                continue;
-            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            } else {
-                goto out;
-            }
-        }
-        if (ch_eof && d_len == 0)
-            break;
-        pfd[0].fd = c->fd;
-        pfd[0].events = (short)((!c_eof && up_len < sizeof up ? POLLIN : 0) |
-                                (d_len ? POLLOUT : 0));
-        if (!pfd[0].events)
-            pfd[0].fd = -1;
-        pfd[1].fd = ch;
-        pfd[1].events = (short)((d_len == 0 && !ch_eof ? POLLIN : 0) |
-                                (up_len ? POLLOUT : 0));
-        /* A closed channel reports POLLHUP whatever we ask: leave it out
-         * while only the client's side can move. */
-        if (!pfd[1].events)
-            pfd[1].fd = -1;
-        r = poll(pfd, 2, c->timeout_ms);
-        /* Silence is the monitor's to time out; a stalled write is ours. */
-        if (r == 0 && (d_len || up_len))
-            break;
-        if (r < 0 && errno != EINTR)
-            break;
-    }
-out:
-    c->io->close(c);
-    close(ch);
-}
-
-/* Login succeeded: replies written so far go out first, then the client
- * goes back to the monitor with the bytes read beyond the login command,
- * or stays here behind a relay when its transport cannot move. */
-static void prelogin_handoff(struct session *s) __attribute__((noreturn));
-static void prelogin_handoff(struct session *s)
-{
-    static struct privsep_msg m;
-    struct conn *c = &s->conn;
-    size_t left = c->in_end - c->in_start;
-    bool relay = cfg_bool(s->cfg, CFG_PRIVSEP_RELAY) || c->io != &conn_io_plain;
-
-    conn_flush(c);
-    m.type = relay ? PRIVSEP_MSG_RELAY : PRIVSEP_MSG_HANDOFF;
-    /* The input buffer is CONN_INBUF_SIZE bytes, the data field as well. */
-    m.datalen = left < sizeof m.data ? left : sizeof m.data;
-    memcpy(m.data, c->in + c->in_start, m.datalen);
-    c->in_start = c->in_end = 0;
-    if (msg_send(s->privsep->chan, &m, relay ? -1 : c->fd) < 0)
-        _exit(1);
-    explicit_bzero(m.data, m.datalen);
-    if (relay)
-        relay_run(s);
+    privsep_send(s->privsep->chan, &m, -1);
     _exit(0);
 }
 
@@ -660,11 +527,6 @@ static void channel_lost(struct session *s)
 {
     s->end_reason = conn_interrupted ? "shutdown" : "error";
     session_set_state(s, STATE_DONE);
-}
-
-void privsep_login_complete(struct session *s)
-{
-    prelogin_handoff(s);
 }
 
 int privsep_challenge(struct session *s, enum auth_method method,
@@ -679,7 +541,7 @@ int privsep_challenge(struct session *s, enum auth_method method,
     m.type = PRIVSEP_MSG_CHALLENGE_REQ;
     m.method = want;
     conn_flush(&s->conn);
-    if (msg_send(s->privsep->chan, &m, -1) < 0 || msg_recv(s->privsep, &m) < 0 ||
+    if (privsep_send(s->privsep->chan, &m, -1) < 0 || msg_recv(s->privsep, &m) < 0 ||
         (m.type != PRIVSEP_MSG_CHALLENGE && m.type != PRIVSEP_MSG_RESULT)) {
         channel_lost(s);
         return -1;
@@ -744,7 +606,7 @@ enum auth_status privsep_authenticate(struct session *s,
     }
     /* Earlier replies go out before the monitor's failure delay. */
     conn_flush(&s->conn);
-    r = msg_send(s->privsep->chan, &m, -1);
+    r = privsep_send(s->privsep->chan, &m, -1);
     explicit_bzero(m.secret, sizeof m.secret);
     if (r < 0 || msg_recv(s->privsep, &m) < 0 || m.type != PRIVSEP_MSG_RESULT ||
         (m.with_signature && !scram)) {
@@ -754,7 +616,7 @@ enum auth_status privsep_authenticate(struct session *s,
     switch (m.status) {
     case PRIVSEP_OK:
         if (!scram)
-            prelogin_handoff(s);
+            privsep_handoff(s);
         if (!m.with_signature) {
             channel_lost(s);
             return AUTH_TEMPFAIL;
@@ -773,7 +635,7 @@ enum auth_status privsep_authenticate(struct session *s,
 /* Wait up to MS milliseconds for process PID to exit and reap it; true
  * when it did. A pidfd wakes us the moment it exits: this wait is on the
  * path of every login, where sleeping in steps would cost milliseconds. */
-static bool wait_exit(pid_t pid, int ms, int *status)
+bool privsep_wait_exit(pid_t pid, int ms, int *status)
 {
     struct timespec pause = { 0, 1000000L };
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -798,17 +660,21 @@ static bool wait_exit(pid_t pid, int ms, int *status)
 
 /* Wait up to PRIVSEP_REAP_MS for the pre-login process to exit, then kill
  * it. Only while we are root (or it is already gone). */
-static void reap_prelogin(struct privsep *ps)
+void privsep_reap(struct privsep *ps)
 {
     int status = 0;
 
     if (ps->pid <= 0)
         return;
-    if (!wait_exit(ps->pid, PRIVSEP_REAP_MS, &status)) {
+    if (!privsep_wait_exit(ps->pid, PRIVSEP_REAP_MS, &status)) {
         kill(ps->pid, SIGKILL);
         waitpid(ps->pid, NULL, 0);
         log_errx("privsep: pre-login process %ld did not end; killed",
                  (long)ps->pid);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+        /* The sandbox's verdict: a call outside its allow-list. */
+        log_errx("privsep: pre-login process for %s killed by the "
+                 "system-call filter", ps->client);
     } else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
         /* Worth an admin's look: a crash, or someone else's kill. */
         log_errx("privsep: pre-login process %ld killed by signal %d",
@@ -972,38 +838,11 @@ static enum privsep_role monitor_end(struct session *s, const char *reason)
      * pre-login process that may be misbehaving. */
     if (reason && ps->pid > 0)
         kill(ps->pid, SIGKILL);
-    reap_prelogin(ps);
+    privsep_reap(ps);
     close(ps->chan);
     ps->chan = -1;
     session_set_state(s, STATE_DONE);
     return PRIVSEP_ENDED;
-}
-
-static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
-                      const struct sockaddr_storage *b)
-{
-    return alen <= sizeof *b && memcmp(a, b, alen) == 0;
-}
-
-/* Whether FD is a TCP socket of the connection C was set up for: the
- * monitor takes back only the client it handed out. */
-static bool same_connection(const struct conn *c, int fd)
-{
-    struct sockaddr_storage sa;
-    socklen_t len;
-    struct stat st;
-
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-        return false;
-    memset(&sa, 0, sizeof sa);
-    len = sizeof sa;
-    if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0 ||
-        !same_addr(&sa, len, &c->client_sa))
-        return false;
-    memset(&sa, 0, sizeof sa);
-    len = sizeof sa;
-    return getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
-        same_addr(&sa, len, &c->server_sa);
 }
 
 static enum privsep_role monitor_loop(struct session *s)
@@ -1027,7 +866,7 @@ static enum privsep_role monitor_loop(struct session *s)
         }
         if (m.type == PRIVSEP_MSG_CHALLENGE_REQ) {
             monitor_challenge(ps, &m);
-            if (msg_send(ps->chan, &m, -1) < 0)
+            if (privsep_send(ps->chan, &m, -1) < 0)
                 return monitor_end(s, "error");
             continue;
         }
@@ -1045,7 +884,7 @@ static enum privsep_role monitor_loop(struct session *s)
         explicit_bzero(sig, sizeof sig);
         m.type = PRIVSEP_MSG_RESULT;
         m.status = (uint8_t)st;
-        if (msg_send(ps->chan, &m, -1) < 0) {
+        if (privsep_send(ps->chan, &m, -1) < 0) {
             if (st == PRIVSEP_OK)
                 auth_result_free(&s->auth);
             return monitor_end(s, "error");
@@ -1059,12 +898,12 @@ static enum privsep_role monitor_loop(struct session *s)
      * then the session ends before the login is finished. */
     hr = msg_header_fd(ps, &type, &ps->pending_len, &fd);
     if (hr == 0 && type == PRIVSEP_MSG_END && fd < 0) {
-        if (msg_body(ps, type, ps->pending_len, &m) < 0)
+        if (privsep_recv_body(ps, type, ps->pending_len, &m) < 0)
             return monitor_end(s, "error");
         s->end_reason = end_name(m.status);
         return monitor_end(s, NULL);
     }
-    if (hr < 0 || (type == PRIVSEP_MSG_HANDOFF && !same_connection(&s->conn, fd)) ||
+    if (hr < 0 || (type == PRIVSEP_MSG_HANDOFF && !privsep_same_connection(&s->conn, fd)) ||
         (type == PRIVSEP_MSG_RELAY && fd >= 0) ||
         (type != PRIVSEP_MSG_HANDOFF && type != PRIVSEP_MSG_RELAY)) {
         log_errx("privsep: no valid handoff after the login of %s",
@@ -1078,7 +917,7 @@ static enum privsep_role monitor_loop(struct session *s)
     ps->relay = type == PRIVSEP_MSG_RELAY;
     if (!ps->relay) {
         s->conn.fd = fd;
-        reap_prelogin(ps);
+        privsep_reap(ps);
     }
     return PRIVSEP_LOGGED_IN;
 }
@@ -1095,6 +934,7 @@ enum privsep_role privsep_start(struct session *s)
     ps = xmalloc(sizeof *ps);
     memset(ps, 0, sizeof *ps);
     ps->chan = ps->pid = -1;
+    ps->client = s->conn.clienthost;
     s->privsep = ps;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         log_err("privsep: socketpair");
@@ -1126,61 +966,3 @@ enum privsep_role privsep_start(struct session *s)
     return monitor_loop(s);
 }
 
-int privsep_client_fd(const struct session *s)
-{
-    const struct privsep *ps = s->privsep;
-
-    if (!ps || ps->prelogin)
-        return -1;
-    return ps->relay ? ps->chan : s->conn.fd;
-}
-
-int privsep_take_client(struct session *s)
-{
-    static struct privsep_msg m;
-    struct privsep *ps = s->privsep;
-    struct conn *c = &s->conn;
-
-    if (!ps)
-        return 0;
-    if (geteuid() == 0 || getuid() == 0) {
-        /* The privilege drop failed: root reads nothing of the client's. */
-        reap_prelogin(ps);
-        return -1;
-    }
-    if (msg_body(ps, ps->relay ? PRIVSEP_MSG_RELAY : PRIVSEP_MSG_HANDOFF,
-                 ps->pending_len, &m) < 0) {
-        log_errx("privsep: bad handoff for %s", s->auth.user);
-        return -1;
-    }
-    /* The data field and the input buffer are both CONN_INBUF_SIZE. */
-    memcpy(c->in, m.data, m.datalen);
-    c->in_start = 0;
-    c->in_end = m.datalen;
-    if (ps->relay) {
-        c->fd = ps->chan;
-        c->io = &conn_io_plain;
-        fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-    } else {
-        close(ps->chan);
-    }
-    ps->chan = -1;
-    return 0;
-}
-
-void privsep_finish(struct session *s)
-{
-    struct privsep *ps = s->privsep;
-
-    if (!ps)
-        return;
-    if (ps->chan >= 0)
-        close(ps->chan);
-    /* A relay ends when it has written out what the session sent, which
-     * is bounded by its own timeout; we cannot signal it (it is not ours
-     * any more), so wait a little, then leave it to init. */
-    if (ps->pid > 0)
-        wait_exit(ps->pid, PRIVSEP_REAP_MS, NULL);
-    free(ps);
-    s->privsep = NULL;
-}

@@ -7,6 +7,7 @@ import pwd
 import re
 import signal
 import subprocess
+import threading
 import time
 
 from harness import check, system
@@ -14,7 +15,7 @@ from harness.client import Pop3
 from harness.runner import test
 from harness.server import FLAT_MAIL_USER, password_of
 from suites.sasl import Scram, cram_response, unb64
-from suites.tls import Pki, start_tls, tls_server
+from suites.tls import Pki, pop3s, start_tls, tls_server, wait_ports
 
 
 def _conn_inodes(server_port, client_port):
@@ -389,3 +390,174 @@ def relayed_session_ends_despite_a_hanging_onlogin_action(ctx):
     check.true(s.srv.wait_log(r"onlogin: driver other: user fuser1: still running after "
                               r"4\.0 s \(onlogin-timeout\); stopped it", 6),
                "overrun not logged:\n" + s.srv.log_tail())
+
+
+# -- the sandbox (privsep-sandbox) ---------------------------------------------
+
+def _drain(fd, path):
+    """Copy what the daemon writes on FD into its log file until every
+    holder of the pipe's other end has gone."""
+    with open(path, "ab", buffering=0) as out:
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            out.write(data)
+    os.close(fd)
+
+
+def start_on_pipe(srv):
+    """Start SRV with its stdout and stderr on a pipe, as under a service
+    manager, rather than on a file: the pre-login process then gets the
+    whole set of limits (a log file on stderr keeps RLIMIT_FSIZE open)."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    env.update(srv.env)
+    srv.log = open(srv.logpath, "ab")
+    r, w = os.pipe()
+    srv.proc = subprocess.Popen(srv.command(), stdin=subprocess.DEVNULL, stdout=w,
+                                stderr=w, env=env, cwd=srv.root, start_new_session=True)
+    os.close(w)
+    srv.pgrp = srv.proc.pid
+    threading.Thread(target=_drain, args=(r, srv.logpath), daemon=True).start()
+    srv.wait_listening()
+    return srv
+
+
+def status_field(pid, name):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split()[1]
+    return None
+
+
+def limits(pid):
+    """{name: (soft, hard)} from /proc/PID/limits."""
+    out = {}
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f.read().splitlines()[1:]:
+            out[line[:26].strip()] = tuple(line[26:].split()[:2])
+    return out
+
+
+def check_sandboxed(pid, what, file_size="0"):
+    check.eq(status_field(pid, "Seccomp"), "2", "Seccomp of the %s" % what)
+    check.eq(status_field(pid, "NoNewPrivs"), "1", "NoNewPrivs of the %s" % what)
+    lim = limits(pid)
+    check.eq(lim["Max processes"], ("0", "0"), "RLIMIT_NPROC of the %s" % what)
+    check.eq(lim["Max file size"], (file_size, file_size), "RLIMIT_FSIZE of the %s" % what)
+    check.eq(lim["Max core file size"], ("0", "0"), "RLIMIT_CORE of the %s" % what)
+    # Just above the highest descriptor it held when it was confined.
+    top = max(int(fd) for fd in os.listdir("/proc/%d/fd" % pid))
+    check.eq(lim["Max open files"], (str(top + 1),) * 2, "RLIMIT_NOFILE of the %s" % what)
+
+
+def retr_all(c, msgs, what):
+    for i, m in enumerate(msgs):
+        check.startswith(c.reply("RETR %d" % (i + 1)), b"+OK", "RETR %d %s" % (i + 1, what))
+        check.eq(c.read_body(), m.served, "RETR %d %s" % (i + 1, what))
+
+
+@test
+def prelogin_is_sandboxed(ctx):
+    """The pre-login process runs under the system-call filter and the
+    resource limits, and a whole session through it still works."""
+    srv = start_on_pipe(ctx.server(start=False))
+    msgs = srv.messages("tp3user1")
+    with srv.connect() as c:
+        c.ok("CAPA")
+        c.read_body()
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        check_sandboxed(pid, "pre-login process")
+        c.ok("USER tp3user1")
+        check.startswith(c.err("PASS wrong"), b"-ERR", "a wrong password")
+        c.login("tp3user1", password_of("tp3user1"))
+        after = wait_holders(srv, c, 1, "after the login")[0]
+        check.eq(status_field(after, "Seccomp"), "0", "Seccomp of the session after the login")
+        retr_all(c, msgs, "after a sandboxed login")
+        c.ok("QUIT")
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=QUIT"),
+               "no session log line:\n" + srv.log_tail())
+    check.true(not srv.wait_log(r"system-call filter", timeout=0.2),
+               "a filter kill:\n" + srv.log_tail())
+
+
+@test
+def sandbox_off_leaves_prelogin_unfiltered(ctx):
+    srv = start_on_pipe(ctx.server({"privsep-sandbox": "no"}, start=False))
+    with srv.connect() as c:
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        check.eq(status_field(pid, "Seccomp"), "0", "Seccomp with privsep-sandbox: no")
+        check.true(limits(pid)["Max processes"] != ("0", "0"),
+                   "RLIMIT_NPROC 0 with privsep-sandbox: no")
+        c.login("tp3user1", password_of("tp3user1"))
+        c.ok("STAT")
+        c.ok("QUIT")
+
+
+@test
+def log_file_on_stderr_keeps_file_size_open(ctx):
+    """Started with its log on a file (tpop3d -d > file), the pre-login
+    process may still write that log; every other limit holds."""
+    srv = ctx.server()
+    with srv.connect() as c:
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        check_sandboxed(pid, "pre-login process", file_size="unlimited")
+        c.ok("QUIT")
+
+
+@test
+def sandboxed_tls_sessions(ctx):
+    """STLS and POP3S: the handshake, the login and the relay all happen
+    under the filter."""
+    pki = Pki(ctx)
+    srv = tls_server(ctx, pki, start=False)
+    start_on_pipe(srv)
+    wait_ports(srv)
+    msgs = srv.messages("tp3user1")
+    with pop3s(srv, pki) as c:
+        check.startswith(c.greeting, b"+OK", "POP3S greeting")
+        pid = wait_holders(srv, c, 1, "after the POP3S handshake", port=srv.pop3s)[0]
+        check_sandboxed(pid, "pre-login process under POP3S")
+        c.login("tp3user1", password_of("tp3user1"))
+        check.eq(wait_holders(srv, c, 1, "after the login", port=srv.pop3s), [pid],
+                 "the relay after the POP3S login")
+        check.eq(status_field(pid, "Seccomp"), "2", "Seccomp of the relay")
+        retr_all(c, msgs, "over POP3S")
+        c.ok("QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+    c = Pop3(srv.stls)
+    try:
+        pid = wait_holders(srv, c, 1, "before STLS", port=srv.stls)[0]
+        start_tls(c, pki)
+        check_sandboxed(pid, "pre-login process after STLS")
+        c.login("tp3user1", password_of("tp3user1"))
+        retr_all(c, msgs, "after STLS")
+        c.ok("QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+    finally:
+        c.close()
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=QUIT"),
+               "no session log line:\n" + srv.log_tail())
+    check.true(not srv.wait_log(r"system-call filter", timeout=0.2),
+               "a filter kill:\n" + srv.log_tail())
+
+
+@test
+def filter_kill_is_logged_and_closes_the_connection(ctx):
+    """A pre-login process that dies of SIGSYS (what the filter does to a
+    forbidden call; sent by hand here) is named in the monitor's log, and
+    the client's connection just closes."""
+    srv = start_on_pipe(ctx.server(start=False))
+    with srv.connect() as c:
+        c.ok("USER tp3user1")
+        pid = wait_holders(srv, c, 1, "before the login")[0]
+        os.kill(pid, signal.SIGSYS)
+        check.true(c.closed_within(3), "connection open after the pre-login process died")
+    check.true(srv.wait_log(r"pre-login process for 127\.0\.0\.1 killed by the "
+                            r"system-call filter"),
+               "no log line naming the filter:\n" + srv.log_tail())
+    check.true(srv.wait_no_children(5), "session processes left")
