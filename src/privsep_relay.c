@@ -24,7 +24,10 @@
 /* Move bytes between the client (through its transport, TLS included) and
  * the monitor until either side is done. Every round drains what each side
  * has (a transport may hold decrypted bytes the socket no longer shows)
- * before it polls. */
+ * before it polls. A side is read only when poll said so (or its transport
+ * holds input), and not again after a short read: a client that waits for
+ * each reply would otherwise cost a read that only says EAGAIN on each side
+ * for every command. */
 static void relay_run(struct session *s)
 {
     static unsigned char up[16 * 1024], down[64 * 1024];
@@ -32,6 +35,7 @@ static void relay_run(struct session *s)
     int ch = s->privsep->chan;
     size_t up_len = 0, d_off = 0, d_len = 0;
     bool c_eof = false, ch_eof = false, ch_shut = false;
+    bool c_ready = true, ch_ready = true;
 
     fcntl(ch, F_SETFL, fcntl(ch, F_GETFL) | O_NONBLOCK);
     for (;;) {
@@ -41,16 +45,21 @@ static void relay_run(struct session *s)
 
         if (conn_interrupted)
             break;
-        while (!c_eof && up_len < sizeof up) {
-            n = c->io->read(c, up + up_len, sizeof up - up_len);
-            if (n > 0)
+        while (!c_eof && up_len < sizeof up &&
+               (c_ready || (c->io->pending && c->io->pending(c)))) {
+            size_t want = sizeof up - up_len;
+
+            n = c->io->read(c, up + up_len, want);
+            if (n > 0) {
                 up_len += (size_t)n;
-            else if (n == 0)
+                c_ready = (size_t)n == want;
+            } else if (n == 0) {
                 c_eof = true;
-            else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
                 goto out;
-            else if (errno != EINTR)
-                break;
+            } else if (errno != EINTR) {
+                c_ready = false;
+            }
         }
         while (up_len > 0) {
             n = send(ch, up, up_len, MSG_NOSIGNAL);
@@ -68,17 +77,20 @@ static void relay_run(struct session *s)
             ch_shut = true;
         }
         for (;;) {
-            if (d_len == 0 && !ch_eof) {
+            if (d_len == 0 && !ch_eof && ch_ready) {
                 n = read(ch, down, sizeof down);
                 if (n > 0) {
                     d_off = 0;
                     d_len = (size_t)n;
+                    ch_ready = (size_t)n == sizeof down;
                 } else if (n == 0) {
                     ch_eof = true;
                 } else if (errno == EINTR) {
                     continue;
                 } else if (errno != EAGAIN) {
                     goto out;
+                } else {
+                    ch_ready = false;
                 }
             }
             if (d_len == 0)
@@ -116,6 +128,12 @@ static void relay_run(struct session *s)
             break;
         if (r < 0 && errno != EINTR)
             break;
+        if (r < 0) {
+            c_ready = ch_ready = true;
+            continue;
+        }
+        c_ready = pfd[0].fd >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR));
+        ch_ready = pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR));
     }
 out:
     c->io->close(c);
