@@ -476,7 +476,10 @@ static int prelogin_setup(struct session *s, int chan, const char **error_r)
      * whose stderr (the log's copy) is a file keeps writing to it. */
     if (cfg_bool(s->cfg, CFG_PRIVSEP_SANDBOX) &&
         sandbox_apply((unsigned)keep[n - 1] + 1,
-                      fstat(2, &st) == 0 && S_ISREG(st.st_mode), error_r) < 0)
+                      (fstat(2, &st) == 0 && S_ISREG(st.st_mode) ?
+                       SANDBOX_FILE_WRITES : 0) |
+                      (cfg_bool(s->cfg, CFG_TLS_KERNEL_OFFLOAD) ?
+                       SANDBOX_KERNEL_TLS : 0), error_r) < 0)
         return -1;
     return 0;
 }

@@ -8,8 +8,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -36,13 +40,13 @@ static int limit(int resource, rlim_t value)
     return setrlimit(resource, &rl);
 }
 
-static int set_limits(unsigned nofile, bool file_writes, const char **error_r)
+static int set_limits(unsigned nofile, unsigned flags, const char **error_r)
 {
     if (limit(RLIMIT_NPROC, 0) < 0) {
         *error_r = "cannot set RLIMIT_NPROC";
         return -1;
     }
-    if (!file_writes && limit(RLIMIT_FSIZE, 0) < 0) {
+    if (!(flags & SANDBOX_FILE_WRITES) && limit(RLIMIT_FSIZE, 0) < 0) {
         *error_r = "cannot set RLIMIT_FSIZE";
         return -1;
     }
@@ -64,9 +68,9 @@ bool sandbox_filter_available(void)
     return false;
 }
 
-int sandbox_apply(unsigned nofile, bool file_writes, const char **error_r)
+int sandbox_apply(unsigned nofile, unsigned flags, const char **error_r)
 {
-    return set_limits(nofile, file_writes, error_r) < 0 ? -1 : 0;
+    return set_limits(nofile, flags, error_r) < 0 ? -1 : 0;
 }
 
 #else
@@ -200,7 +204,27 @@ static const struct {
     { SYS_ioctl, ENOTTY },
 };
 
-static int build(struct prog *p)
+/* setsockopt(fd, SOL_TLS, ...) or setsockopt(fd, SOL_TCP, TCP_ULP, ...):
+ * what OpenSSL calls to hand the record layer to the kernel (the upper
+ * halves of level and name must be zero); any other setsockopt kills. */
+static void allow_kernel_tls(struct prog *p)
+{
+    load(p, offsetof(struct seccomp_data, nr));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 0, 11);
+    load(p, ARG_HI(1));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 7);
+    load(p, ARG_LO(1));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, SOL_TLS, 6, 0);
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, SOL_TCP, 0, 4);
+    load(p, ARG_HI(2));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+    load(p, ARG_LO(2));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, TCP_ULP, 1, 0);
+    ret(p, SECCOMP_RET_KILL_PROCESS);
+    ret(p, SECCOMP_RET_ALLOW);
+}
+
+static int build(struct prog *p, unsigned flags)
 {
     static const uint32_t fcntl_cmds[] = { F_GETFL, F_SETFL };
     uint32_t self = (uint32_t)getpid();
@@ -225,6 +249,8 @@ static int build(struct prog *p)
     allow_if(p, SYS_fcntl, 1, fcntl_cmds, 2);
     /* abort() signals itself; no other process may be signalled. */
     allow_if(p, SYS_tgkill, 0, &self, 1);
+    if (flags & SANDBOX_KERNEL_TLS)
+        allow_kernel_tls(p);
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         rule(p, refused[i].nr,
              SECCOMP_RET_ERRNO | ((uint32_t)refused[i].err & SECCOMP_RET_DATA));
@@ -237,14 +263,14 @@ bool sandbox_filter_available(void)
     return true;
 }
 
-int sandbox_apply(unsigned nofile, bool file_writes, const char **error_r)
+int sandbox_apply(unsigned nofile, unsigned flags, const char **error_r)
 {
     static struct prog p;
     struct sock_fprog fprog;
 
-    if (set_limits(nofile, file_writes, error_r) < 0)
+    if (set_limits(nofile, flags, error_r) < 0)
         return -1;
-    if (build(&p) < 0) {
+    if (build(&p, flags) < 0) {
         *error_r = "the system-call filter is too long";
         return -1;
     }

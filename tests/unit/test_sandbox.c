@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -25,7 +27,7 @@
  * signal comes back as waitpid() says. FN returns the child's exit code:
  * 0 for "as designed", another small number naming the step that was
  * not. */
-static int confined(int (*fn)(void *), void *arg, bool file_writes)
+static int confined(int (*fn)(void *), void *arg, unsigned flags)
 {
     int status = 0;
     pid_t pid = fork();
@@ -34,7 +36,7 @@ static int confined(int (*fn)(void *), void *arg, bool file_writes)
     if (pid == 0) {
         const char *err = NULL;
 
-        if (sandbox_apply(TEST_NOFILE, file_writes, &err) < 0)
+        if (sandbox_apply(TEST_NOFILE, flags, &err) < 0)
             _exit(99);
         _exit(fn(arg));
     }
@@ -124,7 +126,7 @@ START_TEST(test_allowed_calls_work)
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     ck_assert_int_eq(pipe(fds + 2), 0);
     ck_assert_int_eq(send(fds[1], "y", 1, 0), 1);
-    assert_exit_ok(confined(do_allowed, fds, false));
+    assert_exit_ok(confined(do_allowed, fds, 0));
     /* The descriptor sent from the confined child arrived. */
     {
         char buf[4];
@@ -180,7 +182,7 @@ START_TEST(test_open_refused_with_eacces)
 {
     if (!sandbox_filter_available())
         return;
-    assert_exit_ok(confined(do_open, NULL, false));
+    assert_exit_ok(confined(do_open, NULL, 0));
 }
 END_TEST
 
@@ -200,7 +202,7 @@ START_TEST(test_socket_refused_with_eacces)
 {
     if (!sandbox_filter_available())
         return;
-    assert_exit_ok(confined(do_socket, NULL, false));
+    assert_exit_ok(confined(do_socket, NULL, 0));
 }
 END_TEST
 
@@ -292,18 +294,73 @@ START_TEST(test_forbidden_calls_kill)
     if (!sandbox_filter_available())
         return;
     parent = getpid();
-    assert_sigsys(confined(do_execve, NULL, false));
-    assert_sigsys(confined(do_fork, NULL, false));
-    assert_sigsys(confined(do_mmap_exec, NULL, false));
-    assert_sigsys(confined(do_mprotect_exec, NULL, false));
-    assert_sigsys(confined(do_fcntl_dupfd, NULL, false));
-    assert_sigsys(confined(do_kill_parent, NULL, false));
-    assert_sigsys(confined(do_tgkill_other, NULL, false));
-    assert_sigsys(confined(do_x32, NULL, false));
+    assert_sigsys(confined(do_execve, NULL, 0));
+    assert_sigsys(confined(do_fork, NULL, 0));
+    assert_sigsys(confined(do_mmap_exec, NULL, 0));
+    assert_sigsys(confined(do_mprotect_exec, NULL, 0));
+    assert_sigsys(confined(do_fcntl_dupfd, NULL, 0));
+    assert_sigsys(confined(do_kill_parent, NULL, 0));
+    assert_sigsys(confined(do_tgkill_other, NULL, 0));
+    assert_sigsys(confined(do_x32, NULL, 0));
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-    assert_sigsys(confined(do_connect, sv, false));
+    assert_sigsys(confined(do_connect, sv, 0));
     close(sv[0]);
     close(sv[1]);
+}
+END_TEST
+
+/* -- kernel TLS (tls-kernel-offload) ---------------------------------------- */
+
+/* The two calls OpenSSL makes to hand a connection to kernel TLS: they
+ * come back (whatever this kernel answers) instead of ending the process. */
+static int do_kernel_tls_calls(void *arg)
+{
+    int fd = *(int *)arg;
+    unsigned char info[40] = { 0 };
+
+    setsockopt(fd, SOL_TCP, TCP_ULP, "tls", 3);
+    setsockopt(fd, SOL_TLS, 1, info, sizeof info);     /* TLS_TX */
+    return 0;
+}
+
+static int do_ulp(void *arg)
+{
+    setsockopt(*(int *)arg, SOL_TCP, TCP_ULP, "tls", 3);
+    return 1;
+}
+
+static int do_nodelay(void *arg)
+{
+    int one = 1;
+
+    setsockopt(*(int *)arg, SOL_TCP, TCP_NODELAY, &one, sizeof one);
+    return 1;
+}
+
+static int do_rcvbuf(void *arg)
+{
+    int size = 4096;
+
+    setsockopt(*(int *)arg, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    return 1;
+}
+
+START_TEST(test_kernel_tls_setsockopt)
+{
+    int fd;
+
+    if (!sandbox_filter_available())
+        return;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_lt(fd, TEST_NOFILE);
+    assert_exit_ok(confined(do_kernel_tls_calls, &fd, SANDBOX_KERNEL_TLS));
+    /* Only those two: other options stay forbidden ... */
+    assert_sigsys(confined(do_nodelay, &fd, SANDBOX_KERNEL_TLS));
+    assert_sigsys(confined(do_rcvbuf, &fd, SANDBOX_KERNEL_TLS));
+    /* ... and without tls-kernel-offload no setsockopt at all. */
+    assert_sigsys(confined(do_ulp, &fd, 0));
+    close(fd);
 }
 END_TEST
 
@@ -343,20 +400,20 @@ START_TEST(test_file_writes_refused)
     file_fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     ck_assert_int_ge(file_fd, 0);
     {
-        int status = confined(do_write_file_default, NULL, false);
+        int status = confined(do_write_file_default, NULL, 0);
 
         ck_assert(WIFSIGNALED(status));
         ck_assert_int_eq(WTERMSIG(status), SIGXFSZ);
     }
     /* The filter allows no sigaction: ignore the signal beforehand. */
     signal(SIGXFSZ, SIG_IGN);
-    assert_exit_ok(confined(do_write_file, NULL, false));
+    assert_exit_ok(confined(do_write_file, NULL, 0));
     signal(SIGXFSZ, SIG_DFL);
     got = unit_read_file(path, &len);
     ck_assert_uint_eq(len, 0);
     free(got);
     /* A log file held on stderr may still be written. */
-    assert_exit_ok(confined(do_write_file_allowed, NULL, true));
+    assert_exit_ok(confined(do_write_file_allowed, NULL, SANDBOX_FILE_WRITES));
     got = unit_read_file(path, &len);
     ck_assert_str_eq(got, "log");
     free(got);
@@ -428,7 +485,7 @@ START_TEST(test_limits_and_filter_visible)
 
         close(p[1]);
         close(q[0]);
-        if (sandbox_apply(TEST_NOFILE, false, &err) < 0)
+        if (sandbox_apply(TEST_NOFILE, 0, &err) < 0)
             _exit(99);
         /* Confined: tell the parent, wait for it to look, end. */
         if (write(q[1], "r", 1) != 1 || read(p[0], &c, 1) != 1)
@@ -471,6 +528,7 @@ Suite *suite_sandbox(void)
     tcase_add_test(tc, test_open_refused_with_eacces);
     tcase_add_test(tc, test_socket_refused_with_eacces);
     tcase_add_test(tc, test_forbidden_calls_kill);
+    tcase_add_test(tc, test_kernel_tls_setsockopt);
     tcase_add_test(tc, test_file_writes_refused);
     tcase_add_test(tc, test_limits_and_filter_visible);
     suite_add_tcase(s, tc);

@@ -547,6 +547,30 @@ def sandboxed_tls_sessions(ctx):
 
 
 @test
+def sandboxed_kernel_tls(ctx):
+    """With tls-kernel-offload, OpenSSL's calls that hand the connection to
+    kernel TLS are allowed (whether this kernel has it or not), and the
+    session works under the filter."""
+    pki = Pki(ctx)
+    srv = tls_server(ctx, pki, {"tls-kernel-offload": "yes"}, start=False)
+    start_on_pipe(srv)
+    wait_ports(srv)
+    msgs = srv.messages("tp3user1")
+    with pop3s(srv, pki) as c:
+        check.startswith(c.greeting, b"+OK", "POP3S greeting with kernel TLS asked for")
+        pid = wait_holders(srv, c, 1, "after the POP3S handshake", port=srv.pop3s)[0]
+        check_sandboxed(pid, "pre-login process with kernel TLS asked for")
+        c.login("tp3user1", password_of("tp3user1"))
+        retr_all(c, msgs, "over POP3S with kernel TLS asked for")
+        c.ok("QUIT")
+        check.true(c.closed_within(3), "connection open after QUIT")
+    check.true(srv.wait_log(r"session end: user=tp3user1 .* end=QUIT"),
+               "no session log line:\n" + srv.log_tail())
+    check.true(not srv.wait_log(r"system-call filter", timeout=0.2),
+               "a filter kill:\n" + srv.log_tail())
+
+
+@test
 def filter_kill_is_logged_and_closes_the_connection(ctx):
     """A pre-login process that dies of SIGSYS (what the filter does to a
     forbidden call; sent by hand here) is named in the monitor's log, and
