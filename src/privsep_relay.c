@@ -58,7 +58,10 @@ static void relay_run(struct session *s)
             } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
                 goto out;
             } else if (errno != EINTR) {
+                /* SSL_has_pending is also true for part of a record; its
+                 * rest can only come from the socket, so poll for it. */
                 c_ready = false;
+                break;
             }
         }
         while (up_len > 0) {

@@ -170,8 +170,9 @@ static const long allowed[] = {
     SYS_nanosleep, SYS_clock_nanosleep,
     /* SIGTERM and SIGINT have handlers; abort() blocks signals */
     SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_restart_syscall,
-    /* syslog() with LOG_PID */
-    SYS_getpid,
+    /* syslog() with LOG_PID; abort() and raise() ask for the thread id
+     * before tgkill, so that an abort ends in SIGABRT, not SIGSYS */
+    SYS_getpid, SYS_gettid,
     /* uncontended locks never call it; a contended one must not kill */
     SYS_futex,
     SYS_exit, SYS_exit_group,
@@ -180,7 +181,7 @@ static const long allowed[] = {
      * sigaltstack on the way out and sched_yield in the allocator's
      * locks; the rest on the path of an error report, so that the report
      * reaches stderr instead of ending in SIGSYS. */
-    SYS_sigaltstack, SYS_sched_yield, SYS_gettid, SYS_rt_sigaction,
+    SYS_sigaltstack, SYS_sched_yield, SYS_rt_sigaction,
     SYS_prctl, SYS_readlink, SYS_getrlimit, SYS_prlimit64,
 #endif
 };

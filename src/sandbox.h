@@ -36,8 +36,8 @@ bool sandbox_filter_available(void);
  * send and receive on existing sockets with descriptor passing, memory
  * without PROT_EXEC, fcntl F_GETFL/F_SETFL, getrandom, clocks, signal
  * returns, exit; with SANDBOX_KERNEL_TLS the two setsockopt calls that
- * turn on kernel TLS); open, openat, socket, ioctl and a few file queries fail
- * with EACCES (ENOTTY for ioctl) because libraries try them harmlessly;
+ * turn on kernel TLS); open, openat and socket fail with EACCES and ioctl
+ * with ENOTTY, because libraries try them harmlessly;
  * any other call, or an allowed one with forbidden arguments, kills the
  * process with SIGSYS.
  * Returns 1 (limits and filter), 0 (limits only: no filter for this

@@ -345,6 +345,27 @@ static int do_rcvbuf(void *arg)
     return 1;
 }
 
+static int do_abort(void *arg)
+{
+    (void)arg;
+    abort();
+}
+
+START_TEST(test_abort_is_sigabrt)
+{
+    int status;
+
+    if (!sandbox_filter_available())
+        return;
+    /* raise() asks for the thread id first: a failed assertion or a heap
+     * check must not be logged as a filter kill. */
+    status = confined(do_abort, NULL, 0);
+    ck_assert_msg(WIFSIGNALED(status), "child exited with %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    ck_assert_int_eq(WTERMSIG(status), SIGABRT);
+}
+END_TEST
+
 START_TEST(test_kernel_tls_setsockopt)
 {
     int fd;
@@ -529,6 +550,7 @@ Suite *suite_sandbox(void)
     tcase_add_test(tc, test_socket_refused_with_eacces);
     tcase_add_test(tc, test_forbidden_calls_kill);
     tcase_add_test(tc, test_kernel_tls_setsockopt);
+    tcase_add_test(tc, test_abort_is_sigabrt);
     tcase_add_test(tc, test_file_writes_refused);
     tcase_add_test(tc, test_limits_and_filter_visible);
     suite_add_tcase(s, tc);

@@ -15,7 +15,7 @@ import subprocess
 import time
 import poplib
 
-from harness import check, mbox
+from harness import check, mbox, system
 from harness.client import Pop3
 from harness.runner import test
 from harness.server import free_port, listening, password_of
@@ -576,6 +576,51 @@ def records_read_ahead_are_served(ctx):
         c.handshake()
         c.send(b"CAPA\r\n", b"USER tp3user1\r\n")
         records_together(c, "tp3user1")
+
+
+def cpu_ticks(pid):
+    """User + system CPU clock ticks of PID so far (None when it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            rest = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return int(rest[12]) + int(rest[13])
+
+
+@test
+def relay_waits_for_the_rest_of_a_record(ctx):
+    """After a TLS login, the first bytes of a record and then silence: the
+    relay waits in poll (no CPU) and ends with the session's idle timeout."""
+    pki = Pki(ctx)
+    srv = tls_server(ctx, pki, {"timeout-seconds": "2"})
+    c = RecordClient(socket.create_connection(("127.0.0.1", srv.pop3s), timeout=10), pki)
+    c.handshake()
+    c.send(b"USER tp3user1\r\n", b"PASS " + password_of("tp3user1").encode() + b"\r\n")
+    for what in ("greeting", "USER", "PASS"):
+        check.startswith(c.readline(), b"+OK", what)
+    relays = [p for s in srv.children() for p in system.children_of(s)
+              if system.runs_as_privsep_user(p)]
+    check.eq(len(relays), 1, "relay processes of the session")
+    relay = relays[0]
+    c.obj.write(b"NOOP\r\n")
+    record = c.out.read()
+    c.sock.sendall(record[:3])
+    time.sleep(0.2)
+    t0 = cpu_ticks(relay)
+    time.sleep(1.0)
+    t1 = cpu_ticks(relay)
+    check.true(t0 is not None and t1 is not None, "the relay ended before its timeout")
+    check.true(t1 - t0 < 20, "the relay used %d CPU ticks in 1 s waiting for the "
+               "rest of a record" % (t1 - t0))
+    deadline = time.monotonic() + 8
+    while os.path.exists("/proc/%d" % relay) and system.proc_stat(relay)[0] != "Z" \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    st = system.proc_stat(relay)
+    check.true(st is None or st[0] == "Z", "the relay outlived the session's idle "
+               "timeout (state %s)" % (st and st[0]))
+    c.sock.close()
 
 
 # -- hostile handshakes ----------------------------------------------------------------
