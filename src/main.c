@@ -247,22 +247,26 @@ int main(int argc, char **argv)
     if (geteuid() == 0 && privsep_configure(cfg, &error) < 0) {
         log_errx("%s", error);
         free(error);
+        config_free(&cfg);
         return 1;
     }
     if (onlogin_check_config(cfg, &error) < 0 || auth_init(cfg, &error) < 0) {
         log_errx("%s", error);
         free(error);
+        config_free(&cfg);
         return 1;
     }
     crypto_preload();
     if (listener_open(cfg) < 0) {
         log_errx("could not open every listen-address; exiting");
+        config_free(&cfg);
         return 1;
     }
     if (!foreground && daemon_detach() < 0)
         fatal("cannot detach");
     if (pidfile && pidfile_write(pidfile, &err) < 0) {
         log_errx("pidfile %s: %s", pidfile, err);
+        config_free(&cfg);
         return 1;
     }
     log_info("tpop3d %s started", PACKAGE_VERSION);

@@ -2,9 +2,11 @@
 """One daemon under test: its directory (spool, password file, config), the
 process started with -d, and what it logged."""
 
+import errno
 import os
 import pwd
 import grp
+import random
 import re
 import shutil
 import signal
@@ -41,25 +43,51 @@ class DaemonError(AssertionError):
     pass
 
 
+# Ports for daemons come from below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 by default): a port picked
+# there could become the source port of some client connection before the
+# daemon binds it. Each is handed out once per run.
+PORT_RANGE = (20000, 32000)
+_ports_given = set()
+_port_rng = random.Random(os.getpid() ^ int(time.time()))
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    for _ in range(1000):
+        port = _port_rng.randrange(*PORT_RANGE)
+        if port in _ports_given:
+            continue
+        try:
+            for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                try:
+                    with socket.socket(family, socket.SOCK_STREAM) as s:
+                        s.bind((host, port))
+                except OSError as e:
+                    # A machine without IPv6 loopback only has the IPv4 one.
+                    if family != socket.AF_INET6 or \
+                            e.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        raise
+        except OSError:
+            continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
 
 
-def listening(port):
-    """True when something listens on 127.0.0.1:PORT, found without
-    connecting (a probe connection would be a session of its own)."""
+def listening(port, host="127.0.0.1"):
+    """True when something listens on HOST:PORT (127.0.0.1 or ::1, or the
+    wildcard of its family), found without connecting (a probe connection
+    would be a session of its own)."""
     want = ":%04X" % port
+    table, addrs = (("/proc/net/tcp6", ("0" * 24 + "01000000", "0" * 32))
+                    if host == "::1" else ("/proc/net/tcp", ("0100007F", "00000000")))
     try:
-        with open("/proc/net/tcp") as f:
+        with open(table) as f:
             next(f)
             for line in f:
                 fields = line.split()
                 if fields[1].endswith(want) and fields[3] == "0A" and \
-                        fields[1].split(":")[0] in ("0100007F", "00000000"):
+                        fields[1].split(":")[0] in addrs:
                     return True
     except OSError:
         pass

@@ -7,11 +7,12 @@ keyed on the name and the listener."""
 
 import os
 import re
+import time
 
 from harness import check, mbox
 from harness.client import Pop3
 from harness.runner import test
-from harness.server import FLAT_MAIL_GROUP, FLAT_MAIL_USER, free_port, owner_ids
+from harness.server import FLAT_MAIL_GROUP, FLAT_MAIL_USER, free_port, listening, owner_ids
 
 # Per-domain password files: domain -> {local part: password}. frank has the
 # same password in both domains, and another mailbox in each.
@@ -85,6 +86,14 @@ class Site:
         conf.update(config or {})
         self.srv.write_config(conf)
         self.srv.start()
+        # start() waits for the first listener only; the daemon opens the
+        # others a moment later.
+        deadline = time.monotonic() + 10
+        for port in self.port.values():
+            while not listening(port):
+                check.true(time.monotonic() < deadline, "not listening on port %d; "
+                           "log:\n%s" % (port, self.srv.log_tail()))
+                time.sleep(0.02)
 
     def connect(self, domain=None):
         return Pop3(self.port[domain])

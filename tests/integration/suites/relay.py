@@ -12,7 +12,7 @@ import time
 from harness import check
 from harness.client import Pop3
 from harness.runner import test
-from harness.server import password_of
+from harness.server import listening, password_of
 
 EXIM = shutil.which("exim4") or "/usr/sbin/exim4"
 # Seconds: long enough to see a grant right after the login, short enough
@@ -90,6 +90,11 @@ def relay_server(ctx, lifetime=1800, extra=None, ipv6=False):
         srv.write_config({"listen-address": "127.0.0.1:%d [::1]:%d"
                           % (srv.port, srv.port)})
     srv.start()
+    # start() waits for the IPv4 listener only.
+    deadline = time.monotonic() + 10
+    while ipv6 and not listening(srv.port, "::1"):
+        check.true(time.monotonic() < deadline, "not listening on [::1]:%d" % srv.port)
+        time.sleep(0.02)
     return srv, d
 
 
