@@ -14,7 +14,7 @@
 
 static Suite *(*const suites[])(void) = {
     suite_strbuf, suite_config, suite_subst, suite_listenaddr,
-    suite_pop3, suite_conn, suite_username, suite_password,
+    suite_pop3, suite_conn, suite_username, suite_password, suite_flatfile,
     suite_mboxindex, suite_msgwrite, suite_bsd, suite_lock, suite_journal,
     suite_journal_kill, suite_sandbox,
     suite_mboxcache, suite_authcache, suite_onlogin, suite_relay,
@@ -94,6 +94,19 @@ char *unit_read_file(const char *path, size_t *len_r)
     if (len_r)
         *len_r = len;
     return buf;
+}
+
+void unit_unhex(const char *s, unsigned char *out, size_t len)
+{
+    ck_assert_uint_eq(strlen(s), 2 * len);
+    for (size_t i = 0; i < len; i++) {
+        char pair[3] = { s[2 * i], s[2 * i + 1], 0 };
+        char *end;
+        unsigned long v = strtoul(pair, &end, 16);
+
+        ck_assert(*end == 0);
+        out[i] = (unsigned char)v;
+    }
 }
 
 int main(void)

@@ -16,6 +16,7 @@ Suite *suite_pop3(void);
 Suite *suite_conn(void);
 Suite *suite_username(void);
 Suite *suite_password(void);
+Suite *suite_flatfile(void);
 Suite *suite_mboxindex(void);
 Suite *suite_msgwrite(void);
 Suite *suite_bsd(void);
@@ -41,6 +42,8 @@ void unit_rmtree(const char *dir);
 void unit_write_file(const char *path, const void *data, size_t len);
 /* Read all of PATH; *LEN_R gets its size. Allocated, NUL-terminated. */
 char *unit_read_file(const char *path, size_t *len_r);
+/* Decode the 2 * LEN hex digits of S into OUT (a failed check otherwise). */
+void unit_unhex(const char *s, unsigned char *out, size_t len);
 /* Where message I of IDX starts in the raw mbox (its From_ line); I ==
  * count gives the end of the indexed data. */
 uint64_t unit_idx_raw(const struct mbox_index *idx, size_t i);
